@@ -1,0 +1,65 @@
+# SPDX-License-Identifier: MIT
+#
+# A thin wrapper over CMake + Ninja. The two commands a new user needs:
+#   make demo    install what is missing, build, show ltl's main job on the default store
+#   make check   install what is missing, build, run every test (plus the sanitizer build)
+# Others: make build | test | asan | bench | fuzz | format | tidy | clean
+
+BUILD      ?= build
+ASAN_BUILD ?= build-asan
+BUILD_TYPE ?= RelWithDebInfo
+JOBS       ?= $(shell nproc 2>/dev/null || echo 2)
+FUZZ_SECONDS ?= 60
+CMAKE_FLAGS ?=
+
+.PHONY: all build demo check test asan bench fuzz format tidy clean bootstrap
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD)/build.ninja:
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON $(CMAKE_FLAGS) >/dev/null
+
+build: $(BUILD)/build.ninja
+	@ninja -C $(BUILD) --quiet
+
+$(ASAN_BUILD)/build.ninja:
+	@cmake -S . -B $(ASAN_BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Debug \
+	  -DLTL_SANITIZE=ON $(CMAKE_FLAGS) >/dev/null
+
+demo: bootstrap build
+	@scripts/demo $(BUILD)/ltl
+
+test: build
+	@cd $(BUILD) && ctest --output-on-failure -j$(JOBS)
+
+asan: $(ASAN_BUILD)/build.ninja
+	@ninja -C $(ASAN_BUILD) --quiet
+	@cd $(ASAN_BUILD) && ctest --output-on-failure -j$(JOBS) -LE no-sanitizer
+
+check: bootstrap
+	@$(MAKE) --no-print-directory test
+	@$(MAKE) --no-print-directory asan
+	@echo "make check: all tests passed (release and ASan+UBSan builds)"
+
+bench: build
+	@scripts/bootstrap bench
+	@bench/run $(BUILD)
+
+fuzz: bootstrap
+	@cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER=clang \
+	  -DLTL_FUZZ=ON >/dev/null
+	@ninja -C build-fuzz --quiet
+	@tests/fuzz/run build-fuzz $(FUZZ_SECONDS)
+
+format:
+	@clang-format -i $$(git ls-files '*.c' '*.h' '*.cpp')
+
+tidy: build
+	@clang-tidy -p $(BUILD) --quiet $$(git ls-files 'src/*.c' 'cli/*.c')
+
+clean:
+	@rm -rf $(BUILD) $(ASAN_BUILD) build-fuzz

@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli.h — what the ltl command's files share: global options, the option
+ * parser, the command table, exit codes and output helpers. The command is
+ * a client of include/ltl.h like any other program.
+ */
+#ifndef LTL_CLI_H
+#define LTL_CLI_H
+
+#include "ltl.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* Exit codes: stable, documented in docs/EXIT-CODES.md and `ltl help exit-codes`. */
+enum {
+    EXIT_OK = 0,
+    EXIT_FAILURE_ = 1, /* an unexpected failure */
+    EXIT_USAGE = 2,    /* bad command line */
+    EXIT_NOTFOUND = 3, /* no such store or record */
+    EXIT_BUSY = 4,     /* another writer holds the store */
+    EXIT_CORRUPT = 5,  /* the store is damaged (see `ltl repair`) */
+    EXIT_IO = 6,       /* an I/O error, or a writer that failed earlier */
+    EXIT_NOSPACE = 7,  /* the disk is full */
+    EXIT_INPUT = 8,    /* input rejected: bad JSON, too big, bad topic */
+    EXIT_VERIFY = 9,   /* verification failed (reserved for `ltl verify`) */
+    EXIT_PERM = 10,    /* permission denied, or an unsafe key file mode */
+    EXIT_CONFIG = 11,  /* bad configuration */
+    EXIT_VERSION = 12, /* the store's format is newer than this ltl */
+    EXIT_INTERRUPTED = 130,
+};
+
+/* Global options: before the command or anywhere after it. */
+struct cli {
+    const char *prog;
+    const char *store;      /* --store DIR, or NULL for the default store */
+    char *config;           /* --config k=v,... (accumulated) */
+    int durability;         /* --casual etc., or LTL_DURABILITY_DEFAULT */
+    int verbosity;          /* 0 normal, <0 quiet, >0 verbose */
+    const char *command;    /* the command's name */
+};
+
+/* One option of a command. `id` is returned by cli_next(); `arg` says
+ * whether it takes a value. */
+struct cli_opt {
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 when none */
+    bool arg;
+    int id;
+};
+
+/* An argument cursor over argv[1..argc). */
+struct cli_args {
+    int argc;
+    char **argv;
+    int index;        /* next argv element */
+    const char *rest; /* remaining short options of a "-abc" group */
+    bool dashdash;    /* "--" seen: everything after is positional */
+};
+
+enum { CLI_POSITIONAL = -1, CLI_END = -2, CLI_ERROR = -3, CLI_HELP = -4 };
+
+/* Next option of `opts` (terminated by a {NULL} entry) or of the global
+ * options (handled in place, into cli). Returns the option's id with *arg
+ * set to its value; CLI_POSITIONAL with *arg the positional argument;
+ * CLI_HELP for -h/--help; CLI_END; or CLI_ERROR after printing why. */
+int cli_next(struct cli *cli, struct cli_args *a, const struct cli_opt *opts, const char **arg);
+
+/* A command: runs with argv[0] = its name. Returns an exit code. */
+struct cli_command {
+    const char *name;
+    int (*run)(struct cli *cli, int argc, char **argv);
+    const char *summary; /* one line for `ltl help` */
+    const char *usage;   /* the full --help text */
+};
+
+extern const struct cli_command *const cli_commands[];
+extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
+    cmd_config;
+
+/* Print usage text of a command to stdout. */
+void cli_usage(const struct cli_command *cmd);
+
+/* Report an error: "ltl COMMAND: message" on stderr. Returns `code`. */
+int cli_fail(struct cli *cli, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Report a library failure with ltl_errmsg/strerror; returns the exit code for rc. */
+int cli_fail_rc(struct cli *cli, int rc, const char *detail, const char *what);
+/* A usage error: message plus "see ltl COMMAND --help". Returns EXIT_USAGE. */
+int cli_usage_error(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Informational line on stderr unless -q. */
+void cli_note(struct cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The exit code for a library return code. */
+int cli_exit_code(int rc);
+
+/* Open the store per the global options. flags: LTL_OPEN_*. On failure
+ * prints the error and returns the exit code (non-zero); *out is NULL. */
+int cli_open(struct cli *cli, ltl_db **out, unsigned int flags);
+
+/* Parse an unsigned integer argument; false (after printing) when bad. */
+bool cli_parse_u64(struct cli *cli, const char *what, const char *text, uint64_t *out);
+/* Parse a time argument (ltl_time_parse syntax); false (after printing) when bad. */
+bool cli_parse_time(struct cli *cli, const char *what, const char *text, int64_t *out);
+
+/* Write buf to stdout (buffered); false once stdout failed (say, the reader went away). */
+bool cli_write(const void *buf, size_t len);
+
+/* true once SIGINT/SIGTERM arrived (installed by main for long commands). */
+extern volatile int cli_interrupted;
+
+#endif /* LTL_CLI_H */

@@ -1,0 +1,274 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_cat.c — `ltl cat` and `ltl tail`: print records by seq range, time
+ * range and topic, oldest first or reversed; tail prints the last N and with
+ * -f follows new records (woken by inotify, no polling).
+ */
+#include "cli.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct reader_opts {
+    ltl_cursor_options cursor;
+    int format;
+    uint64_t limit; /* UINT64_MAX: none */
+    bool follow;
+};
+
+static bool parse_format(struct cli *cli, const char *arg, int *out)
+{
+    if (strcmp(arg, "jsonl") == 0)
+        *out = LTL_FORMAT_JSONL;
+    else if (strcmp(arg, "raw") == 0)
+        *out = LTL_FORMAT_RAW;
+    else if (strcmp(arg, "pretty") == 0)
+        *out = LTL_FORMAT_PRETTY;
+    else {
+        cli_usage_error(cli, "--format: '%s' is not one of jsonl, raw, pretty", arg);
+        return false;
+    }
+    return true;
+}
+
+enum {
+    O_FROM = 1,
+    O_TO,
+    O_SINCE,
+    O_UNTIL,
+    O_LIMIT,
+    O_REVERSE,
+    O_FORMAT,
+    O_TOPIC,
+    O_ALL,
+    O_FOLLOW,
+};
+
+static const struct cli_opt reader_opts_table[] = {
+    {"from", 0, true, O_FROM},       {"to", 0, true, O_TO},
+    {"since", 0, true, O_SINCE},     {"until", 0, true, O_UNTIL},
+    {"lines", 'n', true, O_LIMIT},   {"reverse", 'r', false, O_REVERSE},
+    {"format", 0, true, O_FORMAT},   {"topic", 't', true, O_TOPIC},
+    {"all", 'a', false, O_ALL},      {"follow", 'f', false, O_FOLLOW},
+    {NULL, 0, false, 0},
+};
+
+/* Parse the options of cat/tail. Returns EXIT_OK, or an exit code to stop
+ * with (CLI_HELP printed: -1). */
+static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
+                             struct reader_opts *o, bool is_tail)
+{
+    struct cli_args it = {argc, argv, 1, NULL, false};
+    const char *arg;
+    int id;
+    while ((id = cli_next(cli, &it, reader_opts_table, &arg)) != CLI_END) {
+        switch (id) {
+        case O_FROM:
+            if (!cli_parse_u64(cli, "--from", arg, &o->cursor.from_seq))
+                return EXIT_USAGE;
+            break;
+        case O_TO:
+            if (!cli_parse_u64(cli, "--to", arg, &o->cursor.to_seq))
+                return EXIT_USAGE;
+            break;
+        case O_SINCE:
+            if (!cli_parse_time(cli, "--since", arg, &o->cursor.since))
+                return EXIT_USAGE;
+            break;
+        case O_UNTIL:
+            if (!cli_parse_time(cli, "--until", arg, &o->cursor.until))
+                return EXIT_USAGE;
+            break;
+        case O_LIMIT:
+            if (!cli_parse_u64(cli, "-n", arg, &o->limit))
+                return EXIT_USAGE;
+            break;
+        case O_REVERSE:
+            if (is_tail)
+                return cli_usage_error(cli, "tail has no --reverse (use 'ltl cat --reverse')");
+            o->cursor.flags |= LTL_CURSOR_REVERSE;
+            break;
+        case O_FORMAT:
+            if (!parse_format(cli, arg, &o->format))
+                return EXIT_USAGE;
+            break;
+        case O_TOPIC: o->cursor.topic = arg; break;
+        case O_ALL: o->cursor.flags |= LTL_CURSOR_SYSTEM; break;
+        case O_FOLLOW:
+            if (!is_tail)
+                return cli_usage_error(cli, "cat has no --follow (use 'ltl tail -f')");
+            o->follow = true;
+            break;
+        case CLI_HELP: cli_usage(cmd); return -1;
+        case CLI_POSITIONAL: return cli_usage_error(cli, "unexpected argument '%s'", arg);
+        default: return EXIT_USAGE;
+        }
+    }
+    if (o->cursor.topic && strcmp(o->cursor.topic, "_ltl") == 0)
+        o->cursor.flags |= LTL_CURSOR_SYSTEM;
+    if (o->cursor.from_seq > o->cursor.to_seq)
+        return cli_usage_error(cli, "--from is after --to");
+    return EXIT_OK;
+}
+
+/* Print records from cursor until done, the limit, or a failure. */
+static int print_records(struct cli *cli, ltl_db *db, ltl_cursor *cur, const struct reader_opts *o,
+                         uint64_t *printed, char **buf, size_t *cap)
+{
+    const ltl_record *rec;
+    int rc;
+    while (*printed < o->limit && !cli_interrupted && (rc = ltl_cursor_next(&rec, cur)) == LTL_OK) {
+        size_t len;
+        if ((rc = ltl_record_format(buf, cap, &len, rec, o->format)) != LTL_OK)
+            return cli_fail_rc(cli, rc, NULL, "formatting a record");
+        if (!cli_write(*buf, len))
+            return -1; /* the reader of our output went away */
+        (*printed)++;
+    }
+    if (*printed >= o->limit || cli_interrupted)
+        return EXIT_OK;
+    if (rc != LTL_DONE)
+        return cli_fail_rc(cli, rc, ltl_errmsg(db), "reading");
+    return EXIT_OK;
+}
+
+static int cat_run(struct cli *cli, int argc, char **argv)
+{
+    struct reader_opts o = {.format = LTL_FORMAT_JSONL, .limit = UINT64_MAX};
+    ltl_cursor_options_init(&o.cursor);
+    int code = parse_reader_opts(cli, &cmd_cat, argc, argv, &o, false);
+    if (code)
+        return code < 0 ? EXIT_OK : code;
+    ltl_db *db;
+    if ((code = cli_open(cli, &db, LTL_OPEN_READONLY)))
+        return code;
+    ltl_cursor *cur;
+    int rc = ltl_cursor_open(&cur, db, &o.cursor);
+    if (rc) {
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "reading");
+    } else {
+        char *buf = NULL;
+        size_t cap = 0;
+        uint64_t printed = 0;
+        code = print_records(cli, db, cur, &o, &printed, &buf, &cap);
+        if (code < 0)
+            code = EXIT_OK;
+        ltl_free(buf);
+        ltl_cursor_close(cur);
+    }
+    ltl_close(db);
+    return code;
+}
+
+/* The seq from which the last n wanted records start (found backwards). */
+static int tail_start(ltl_db *db, const struct reader_opts *o, uint64_t n, uint64_t *out)
+{
+    ltl_cursor_options back = o->cursor;
+    back.flags |= LTL_CURSOR_REVERSE;
+    ltl_cursor *cur;
+    int rc = ltl_cursor_open(&cur, db, &back);
+    if (rc)
+        return rc;
+    const ltl_record *rec;
+    uint64_t seen = 0;
+    *out = UINT64_MAX; /* none: start at the end */
+    while (seen < n && (rc = ltl_cursor_next(&rec, cur)) == LTL_OK) {
+        *out = rec->seq;
+        seen++;
+    }
+    ltl_cursor_close(cur);
+    return rc == LTL_DONE || rc == LTL_OK ? LTL_OK : rc;
+}
+
+static int tail_run(struct cli *cli, int argc, char **argv)
+{
+    struct reader_opts o = {.format = LTL_FORMAT_JSONL, .limit = 10};
+    ltl_cursor_options_init(&o.cursor);
+    int code = parse_reader_opts(cli, &cmd_tail, argc, argv, &o, true);
+    if (code)
+        return code < 0 ? EXIT_OK : code;
+    ltl_db *db;
+    if ((code = cli_open(cli, &db, LTL_OPEN_READONLY)))
+        return code;
+    uint64_t start;
+    ltl_cursor *cur = NULL;
+    int rc = tail_start(db, &o, o.limit, &start);
+    if (rc == LTL_OK && start == UINT64_MAX) {
+        /* nothing matches yet: start after the current end */
+        ltl_info info;
+        if ((rc = ltl_stat(&info, db)) == LTL_OK)
+            start = info.records;
+    }
+    if (rc == LTL_OK) {
+        ltl_cursor_options fwd = o.cursor;
+        if (start > fwd.from_seq)
+            fwd.from_seq = start;
+        rc = ltl_cursor_open(&cur, db, &fwd);
+    }
+    if (rc) {
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "reading");
+        goto out;
+    }
+    char *buf = NULL;
+    size_t cap = 0;
+    uint64_t printed = 0;
+    struct reader_opts all = o;
+    all.limit = UINT64_MAX;
+    code = print_records(cli, db, cur, &all, &printed, &buf, &cap);
+    while (code == EXIT_OK && o.follow && !cli_interrupted) {
+        if (fflush(stdout) != 0) {
+            code = -1;
+            break;
+        }
+        rc = ltl_cursor_wait(cur, -1);
+        if (rc == LTL_ETIMEOUT)
+            continue; /* a signal: the loop condition decides */
+        if (rc) {
+            code = cli_fail_rc(cli, rc, ltl_errmsg(db), "waiting for records");
+            break;
+        }
+        code = print_records(cli, db, cur, &all, &printed, &buf, &cap);
+    }
+    if (code < 0)
+        code = EXIT_OK;
+    ltl_free(buf);
+out:
+    ltl_cursor_close(cur);
+    ltl_close(db);
+    return code;
+}
+
+#define READER_OPTIONS_HELP                                                                        \
+    "      --from SEQ       first seq (inclusive)\n"                                               \
+    "      --to SEQ         last seq (inclusive)\n"                                                \
+    "      --since TIME     records at or after TIME\n"                                            \
+    "      --until TIME     records before TIME\n"                                                 \
+    "  -t, --topic T        only topic T\n"                                                        \
+    "  -a, --all            include ltl's own records (manifests, recoveries: topic _ltl)\n"       \
+    "      --format F       jsonl (default: one JSON object per record with envelope\n"            \
+    "                       fields and \"message\"), raw (the message bytes), pretty\n"            \
+    "\n"                                                                                           \
+    "TIME is 2026-11-21T10:00:00Z (ISO 8601, UTC unless an offset is given), a date,\n"           \
+    "-15m / -2h / -7d (relative to now), today, yesterday, now, or @NANOSECONDS.\n"
+
+const struct cli_command cmd_cat = {
+    "cat", cat_run, "print records (by seq, time, topic)",
+    "usage: ltl cat [--from SEQ] [--to SEQ] [--since TIME] [--until TIME] [-n N]\n"
+    "               [--reverse] [--topic T] [--all] [--format jsonl|raw|pretty]\n"
+    "\n"
+    "Print the records of the store, oldest first.\n"
+    "\n"
+    "  -n, --lines N        at most N records\n"
+    "  -r, --reverse        newest first\n" READER_OPTIONS_HELP};
+
+const struct cli_command cmd_tail = {
+    "tail", tail_run, "print the last records; -f follows new ones",
+    "usage: ltl tail [-n N] [-f] [--topic T] [--since TIME] [--format jsonl|raw|pretty]\n"
+    "\n"
+    "Print the last N records (default 10), oldest first. With -f, keep\n"
+    "printing records as they are appended (woken by the file system, no\n"
+    "polling) until interrupted.\n"
+    "\n"
+    "  -n, --lines N        the last N records (default 10)\n"
+    "  -f, --follow         follow new records\n" READER_OPTIONS_HELP};

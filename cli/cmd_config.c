@@ -1,0 +1,126 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cmd_config.c — `ltl config`: list the resolved keys (with where each
+ * value came from), get one, set or unset one in a config file layer.
+ */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct list_ctx {
+    bool origin;
+    bool help;
+};
+
+static int print_key(void *vctx, const char *key, const char *value, const char *origin,
+                     const char *help)
+{
+    struct list_ctx *c = vctx;
+    if (c->origin)
+        printf("%-18s %-12s %s\n", key, value, origin);
+    else
+        printf("%s = %s\n", key, value);
+    if (c->help)
+        printf("    %s\n", help);
+    return 0;
+}
+
+static int config_run(struct cli *cli, int argc, char **argv)
+{
+    enum { O_ORIGIN = 1, O_HELP_KEYS, O_SYSTEM, O_USER, O_STORE };
+    static const struct cli_opt opts[] = {
+        {"origin", 0, false, O_ORIGIN}, {"describe", 'd', false, O_HELP_KEYS},
+        {"system", 0, false, O_SYSTEM}, {"user", 0, false, O_USER},
+        {"store-file", 0, false, O_STORE}, {NULL, 0, false, 0},
+    };
+    struct list_ctx lc = {false, false};
+    int layer = LTL_CONFIG_FILE_STORE;
+    const char *pos[3];
+    int npos = 0;
+    struct cli_args it = {argc, argv, 1, NULL, false};
+    const char *arg;
+    int id;
+    while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
+        switch (id) {
+        case O_ORIGIN: lc.origin = true; break;
+        case O_HELP_KEYS: lc.help = true; break;
+        case O_SYSTEM: layer = LTL_CONFIG_FILE_SYSTEM; break;
+        case O_USER: layer = LTL_CONFIG_FILE_USER; break;
+        case O_STORE: layer = LTL_CONFIG_FILE_STORE; break;
+        case CLI_HELP: cli_usage(&cmd_config); return EXIT_OK;
+        case CLI_POSITIONAL:
+            if (npos == 3)
+                return cli_usage_error(cli, "unexpected argument '%s'", arg);
+            pos[npos++] = arg;
+            break;
+        default: return EXIT_USAGE;
+        }
+    }
+    const char *action = npos ? pos[0] : "list";
+    char flags[64] = "";
+    if (cli->durability != LTL_DURABILITY_DEFAULT)
+        snprintf(flags, sizeof(flags), "durability=%s", ltl_durability_name(cli->durability));
+    ltl_config *cfg = NULL;
+    int rc = ltl_config_load(&cfg, cli->store, cli->config, flags[0] ? flags : NULL, 0);
+    int code = EXIT_OK;
+    if (rc && !(strcmp(action, "files") == 0 && cfg && ltl_config_file(cfg, LTL_CONFIG_FILE_STORE))) {
+        code = cli_fail_rc(cli, rc, cfg ? ltl_config_errmsg(cfg) : NULL, "configuration");
+        goto out;
+    }
+    if (strcmp(action, "list") == 0 && npos <= 1) {
+        ltl_config_foreach(cfg, print_key, &lc);
+    } else if (strcmp(action, "get") == 0 && npos == 2) {
+        const char *v = ltl_config_get(cfg, pos[1]);
+        if (!v) {
+            code = cli_fail(cli, EXIT_CONFIG, "unknown config key '%s' (see 'ltl config list')",
+                            pos[1]);
+            goto out;
+        }
+        printf("%s\n", v);
+    } else if (strcmp(action, "set") == 0 && npos == 3) {
+        if ((rc = ltl_config_write(cfg, layer, pos[1], pos[2]))) {
+            code = cli_fail_rc(cli, rc, ltl_config_errmsg(cfg), "cannot set");
+            goto out;
+        }
+        cli_note(cli, "%s = %s written to %s", pos[1], pos[2], ltl_config_file(cfg, layer));
+    } else if (strcmp(action, "unset") == 0 && npos == 2) {
+        if ((rc = ltl_config_write(cfg, layer, pos[1], NULL))) {
+            code = cli_fail_rc(cli, rc, ltl_config_errmsg(cfg), "cannot unset");
+            goto out;
+        }
+        cli_note(cli, "%s removed from %s", pos[1], ltl_config_file(cfg, layer));
+    } else if (strcmp(action, "files") == 0 && npos == 1) {
+        printf("system: %s\nuser:   %s\nstore:  %s\n", ltl_config_file(cfg, LTL_CONFIG_FILE_SYSTEM),
+               ltl_config_file(cfg, LTL_CONFIG_FILE_USER) ? ltl_config_file(cfg, LTL_CONFIG_FILE_USER)
+                                                          : "(no HOME)",
+               ltl_config_file(cfg, LTL_CONFIG_FILE_STORE));
+    } else {
+        code = cli_usage_error(cli, "expected: list | get KEY | set KEY VALUE | unset KEY | files");
+    }
+out:
+    ltl_config_free(cfg);
+    return code;
+}
+
+const struct cli_command cmd_config = {
+    "config", config_run, "show or change configuration keys",
+    "usage: ltl config [list] [--origin] [--describe]\n"
+    "       ltl config get KEY\n"
+    "       ltl config set [--store-file|--user|--system] KEY VALUE\n"
+    "       ltl config unset [--store-file|--user|--system] KEY\n"
+    "       ltl config files\n"
+    "\n"
+    "Keys are resolved from, lowest first: built-in defaults, /etc/ltl/config,\n"
+    "$XDG_CONFIG_HOME/ltl/config, STORE/config, LTL_* environment variables\n"
+    "(durability -> LTL_DURABILITY, sync.interval -> LTL_SYNC_INTERVAL),\n"
+    "--config k=v,..., and flags such as --paranoid.\n"
+    "\n"
+    "  list             every key with its resolved value (the default action)\n"
+    "      --origin     and the layer it came from\n"
+    "  -d, --describe   and what it means\n"
+    "  get KEY          print one value\n"
+    "  set KEY VALUE    write it into a config file: the store's (default),\n"
+    "                   --user (~/.config/ltl/config) or --system (/etc/ltl/config)\n"
+    "  unset KEY        remove it from that file\n"
+    "  files            the paths of the three config files\n"};

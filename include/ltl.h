@@ -1,0 +1,790 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ltl.h — the whole public API of libltl, a local, tamper-evident event log.
+ *
+ * This is the only public header: anything not declared here is not API.
+ * It compiles alone as C11 (-pedantic) and as C++.
+ *
+ * Conventions (see docs/API.md):
+ *  - Every fallible call returns int: LTL_OK (0) or a negative LTL_E* code.
+ *    LTL_DONE (positive) ends an iteration and is not an error.
+ *  - Details of the last failure on a handle: ltl_errmsg(db). Messages name
+ *    the failed system call with its errno, and byte offsets for parse errors.
+ *  - The single output parameter is named `out` and comes first. Objects
+ *    returned through `out` belong to the caller and have one free/close
+ *    function; pointers returned directly are borrowed from their parent.
+ *  - Every close/free function accepts NULL and does nothing.
+ *  - Options are versioned structs: start from ltl_options_init() or
+ *    LTL_OPTIONS_INIT, then set fields.
+ *  - The library never prints, exits or aborts; it reports through an
+ *    optional log callback.
+ */
+#ifndef LTL_H
+#define LTL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__)
+#define LTL_API __attribute__((visibility("default")))
+#else
+#define LTL_API
+#endif
+
+/* ------------------------------------------------------------------------
+ * Version and build
+ * ------------------------------------------------------------------------ */
+
+#define LTL_VERSION_MAJOR 0
+#define LTL_VERSION_MINOR 1
+#define LTL_VERSION_PATCH 0
+
+/** The build manifest: what `ltl --version` prints. All strings static. */
+typedef struct ltl_build {
+    const char *version;  /**< "0.1.0" */
+    const char *commit;   /**< `git describe` of the source, "unknown" outside git */
+    const char *compiler; /**< compiler id and version */
+    const char *date;     /**< build date, UTC, YYYY-MM-DD (SOURCE_DATE_EPOCH honoured) */
+    const char *type;     /**< CMake build type */
+    const char *options;  /**< build options (sanitizers, CPU features in use) */
+} ltl_build;
+
+/** The library's version string, e.g. "0.1.0". Static; thread-safe. */
+LTL_API const char *ltl_version(void);
+
+/** The build manifest of the library. Static; thread-safe. */
+LTL_API const ltl_build *ltl_build_info(void);
+
+/* ------------------------------------------------------------------------
+ * Return codes. Values are stable: they are never renumbered.
+ * ------------------------------------------------------------------------ */
+
+enum {
+    LTL_OK = 0,         /**< success */
+    LTL_DONE = 1,       /**< an iteration has no more items (not an error) */
+    LTL_EINVAL = -1,    /**< invalid argument (bad topic, bad option, misuse) */
+    LTL_ENOMEM = -2,    /**< out of memory */
+    LTL_EIO = -3,       /**< an I/O system call failed (errno in ltl_errmsg) */
+    LTL_ENOSPC = -4,    /**< no space left on the device */
+    LTL_EBUSY = -5,     /**< another process holds the store's writer lock */
+    LTL_ENOTFOUND = -6, /**< no such store, record or key */
+    LTL_ECORRUPT = -7,  /**< the store is damaged; ltl_errmsg names file and offset */
+    LTL_ETOOBIG = -8,   /**< a message, topic or path exceeds its limit */
+    LTL_EREADONLY = -9, /**< the handle was opened read-only */
+    LTL_EBROKEN = -10,  /**< an earlier write or sync failed: close and reopen */
+    LTL_EEXIST = -11,   /**< it exists already */
+    LTL_EVERSION = -12, /**< unsupported on-disk format version */
+    LTL_EPARSE = -13,   /**< malformed input (JSON, config, time, query) */
+    LTL_EPERM = -14,    /**< permission denied, or an unsafe file mode */
+    LTL_ECONFIG = -15,  /**< unknown configuration key or bad value */
+    LTL_ETIMEOUT = -16, /**< a wait timed out */
+};
+
+/**
+ * The name of a return code, e.g. "LTL_EBUSY: store is locked by another writer".
+ * @return a static string; never NULL (unknown codes give a generic text).
+ * @note thread-safe.
+ */
+LTL_API const char *ltl_strerror(int rc);
+
+/* ------------------------------------------------------------------------
+ * Memory
+ * ------------------------------------------------------------------------ */
+
+/** Allocator hooks; ctx is passed to each function. All three are required. */
+typedef struct ltl_allocator {
+    void *(*malloc_fn)(void *ctx, size_t size);
+    void *(*realloc_fn)(void *ctx, void *ptr, size_t size);
+    void (*free_fn)(void *ctx, void *ptr);
+    void *ctx;
+} ltl_allocator;
+
+/**
+ * Route every allocation the library makes through @p alc (NULL restores
+ * malloc/realloc/free). Memory the library hands to the caller is released
+ * with ltl_free(), which uses the same hooks.
+ * @return LTL_OK, or LTL_EINVAL when a function pointer is missing.
+ * @note not thread-safe: call it before any other ltl function, and while no
+ * object allocated under the previous hooks is alive.
+ */
+LTL_API int ltl_set_allocator(const ltl_allocator *alc);
+
+/** Free memory the library returned to the caller (NULL does nothing). */
+LTL_API void ltl_free(void *ptr);
+
+/* ------------------------------------------------------------------------
+ * Diagnostics
+ * ------------------------------------------------------------------------ */
+
+enum {
+    LTL_LOG_OFF = 0,
+    LTL_LOG_ERROR = 1,
+    LTL_LOG_WARN = 2,
+    LTL_LOG_INFO = 3,
+    LTL_LOG_DEBUG = 4,
+    LTL_LOG_TRACE = 5,
+};
+
+/**
+ * A log sink. @p msg is one line (no newline; embedded newlines escaped),
+ * at most 1024 bytes, ending in "…" when it was cut. Called from any thread
+ * that logs, possibly concurrently: the sink must be thread-safe.
+ */
+typedef void (*ltl_log_fn)(void *ctx, int level, const char *msg);
+
+/**
+ * A ready-made sink that writes "ltl: level: msg\n" to stderr with one
+ * write(2) per line, so lines from many threads never interleave. Colour
+ * only when stderr is a terminal and NO_COLOR is unset. ctx is unused.
+ */
+LTL_API void ltl_log_stderr(void *ctx, int level, const char *msg);
+
+/** The name of a log level ("error", "warn", ...); "?" when unknown. */
+LTL_API const char *ltl_log_level_name(int level);
+
+/* ------------------------------------------------------------------------
+ * Opening a store
+ * ------------------------------------------------------------------------ */
+
+typedef struct ltl_db ltl_db;
+
+/** Durability modes: see docs/DURABILITY.md for what each guarantees. */
+enum {
+    LTL_DURABILITY_DEFAULT = 0, /**< from the `durability` config key (default: safe) */
+    LTL_FORGETFUL = 1,          /**< acknowledged in memory; never synced */
+    LTL_CASUAL = 2,             /**< acknowledged in the process buffer; written and synced every sync.interval */
+    LTL_SAFE = 3,               /**< acknowledged once written to the OS; synced every sync.interval */
+    LTL_PARANOID = 4,           /**< acknowledged once on disk (group commit) and read back */
+};
+
+enum {
+    LTL_OPEN_CREATE = 1 << 0,   /**< create the store when it does not exist */
+    LTL_OPEN_READONLY = 1 << 1, /**< a reader: no lock, no recovery, no appends */
+    LTL_OPEN_NO_ENV = 1 << 2,   /**< ignore /etc/ltl/config, the user config and LTL_* variables */
+    LTL_OPEN_REPAIR = 1 << 3,   /**< on corruption, move the bad part aside and continue */
+};
+
+#define LTL_OPTIONS_VERSION 1
+
+/** Options for ltl_open(). Initialise with ltl_options_init() or LTL_OPTIONS_INIT. */
+typedef struct ltl_options {
+    unsigned int version;  /**< LTL_OPTIONS_VERSION */
+    unsigned int flags;    /**< LTL_OPEN_* */
+    int durability;        /**< LTL_DURABILITY_DEFAULT or a mode; overrides config */
+    const char *config;    /**< "key=value,key=value" overrides (the --config layer), or NULL */
+    ltl_log_fn log;        /**< log sink, or NULL for silence */
+    void *log_ctx;         /**< passed to log */
+    int log_level;         /**< 0: from the `log.level` key; else LTL_LOG_* */
+} ltl_options;
+
+#define LTL_OPTIONS_INIT {LTL_OPTIONS_VERSION, 0, LTL_DURABILITY_DEFAULT, NULL, NULL, NULL, 0}
+
+/** Fill @p opts with defaults (the same as LTL_OPTIONS_INIT). */
+LTL_API void ltl_options_init(ltl_options *opts);
+
+/**
+ * Open (and with LTL_OPEN_CREATE, create) the store in directory @p path.
+ *
+ * @param out   receives the handle. It is set even on failure (unless
+ *              LTL_ENOMEM) so that ltl_errmsg() can explain; close it.
+ * @param path  the store directory; NULL means the default store
+ *              ($LTL_STORE, else $XDG_DATA_HOME/ltl/default).
+ * @param opts  options, or NULL for defaults.
+ *
+ * A writer (the default) takes the store's lock, recovers a torn tail left
+ * by a crash (recording what it truncated in the system topic `_ltl`) and
+ * starts the background syncer its durability mode needs. A reader
+ * (LTL_OPEN_READONLY) takes no lock and sees every record a writer made
+ * durable, never a partial one.
+ *
+ * @return LTL_OK; LTL_ENOTFOUND (no store, and no LTL_OPEN_CREATE);
+ *         LTL_EBUSY (another writer: ltl_errmsg names its pid);
+ *         LTL_ECORRUPT (a bad frame followed by good ones: use LTL_OPEN_REPAIR);
+ *         LTL_EVERSION; LTL_ECONFIG; LTL_EIO; LTL_ENOSPC; LTL_EPERM; LTL_ENOMEM.
+ * @note thread-safe; one handle serves many threads.
+ */
+LTL_API int ltl_open(ltl_db **out, const char *path, const ltl_options *opts);
+
+/**
+ * Flush and sync what the mode requires (everything but forgetful), release
+ * the lock and free the handle. NULL does nothing.
+ * @return LTL_OK, or the error of the final flush (the handle is freed anyway).
+ * @note no other call on @p db may run concurrently or follow.
+ */
+LTL_API int ltl_close(ltl_db *db);
+
+/**
+ * The message of the last failure on @p db ("" when none); never NULL.
+ * @note borrowed: valid until the next call on @p db. Each thread sees the
+ * message of its own last failure.
+ */
+LTL_API const char *ltl_errmsg(const ltl_db *db);
+
+/** The store directory @p db was opened on (borrowed; lives as long as db). */
+LTL_API const char *ltl_db_path(const ltl_db *db);
+
+/* ------------------------------------------------------------------------
+ * Appending
+ * ------------------------------------------------------------------------ */
+
+enum {
+    LTL_APPEND_JSON = 1 << 0,   /**< the message must be valid JSON (else LTL_EPARSE) */
+    LTL_APPEND_DETECT = 1 << 1, /**< mark the message as JSON when it parses as JSON */
+};
+
+/** The default topic, used when a topic argument is NULL. */
+#define LTL_DEFAULT_TOPIC "default"
+/** The reserved system topic, where ltl records its own life. */
+#define LTL_SYSTEM_TOPIC "_ltl"
+/** The longest topic name in bytes. */
+#define LTL_TOPIC_MAX 255
+
+/**
+ * Append one message.
+ *
+ * @param out    receives the record's seq (may be NULL).
+ * @param topic  NULL for LTL_DEFAULT_TOPIC; 1..255 bytes of UTF-8 without
+ *               control characters, spaces, '/', '*' or '>'; topics starting
+ *               with '_' are reserved (docs/FORMAT.md gives the rules).
+ * @param data   the message bytes (any bytes; JSON is indexed).
+ * @param len    its length, at most the `message.max_size` config key.
+ * @param flags  LTL_APPEND_*.
+ *
+ * Returns when the message is as durable as the handle's mode promises.
+ * A message that fails a check is rejected whole; nothing else is affected.
+ * @return LTL_OK; LTL_EINVAL (topic); LTL_ETOOBIG; LTL_EPARSE (LTL_APPEND_JSON);
+ *         LTL_EREADONLY; LTL_EBROKEN (an earlier write or sync failed);
+ *         LTL_EIO; LTL_ENOSPC; LTL_ENOMEM.
+ * @note thread-safe; concurrent appenders share writes and syncs.
+ */
+LTL_API int ltl_append(uint64_t *out, ltl_db *db, const char *topic, const void *data, size_t len,
+                       unsigned int flags);
+
+/** One message of a batch. */
+typedef struct ltl_msg {
+    const char *topic;  /**< NULL for LTL_DEFAULT_TOPIC */
+    const void *data;   /**< message bytes */
+    size_t len;         /**< their length */
+    unsigned int flags; /**< LTL_APPEND_* */
+} ltl_msg;
+
+/**
+ * Append @p count messages as consecutive seqs, all or none: every message
+ * is checked before any is written. @p out receives the first seq (may be
+ * NULL). Returns once all are as durable as the mode promises.
+ * @return as ltl_append(); on a check failure ltl_errmsg() names the index.
+ */
+LTL_API int ltl_append_batch(uint64_t *out, ltl_db *db, const ltl_msg *msgs, size_t count);
+
+/**
+ * Make every record appended so far durable on disk (flush the buffer and
+ * fdatasync), whatever the mode.
+ * @return LTL_OK; LTL_EREADONLY; LTL_EBROKEN; LTL_EIO.
+ */
+LTL_API int ltl_sync(ltl_db *db);
+
+/* ------------------------------------------------------------------------
+ * Reading
+ * ------------------------------------------------------------------------ */
+
+/** Record kinds. */
+enum {
+    LTL_KIND_DATA = 1,     /**< a message appended by a user */
+    LTL_KIND_MANIFEST = 2, /**< who wrote the following records (topic _ltl) */
+    LTL_KIND_SYSTEM = 3,   /**< ltl's own events: recovery, repair (topic _ltl) */
+};
+
+/** Record flags. */
+enum {
+    LTL_RECORD_JSON = 1 << 0,      /**< the payload is valid JSON */
+    LTL_RECORD_ENCRYPTED = 1 << 1, /**< the payload is encrypted */
+};
+
+/** A manifest: who and what wrote a run of records. Lives as long as the record showing it. */
+typedef struct ltl_manifest {
+    uint64_t seq;           /**< the manifest record's seq */
+    const char *user;       /**< user name */
+    uint64_t uid;           /**< user id */
+    const char *host;       /**< host name */
+    const char *machine_id; /**< /etc/machine-id, "" when unknown */
+    int64_t pid;            /**< writer process id */
+    const char *exe;        /**< writer executable path */
+    const char *version;    /**< ltl version of the writer */
+    const char *build;      /**< ltl build (commit) of the writer */
+} ltl_manifest;
+
+/** A record: envelope and payload. */
+typedef struct ltl_record {
+    uint64_t seq;                 /**< position in the log, from 0 */
+    int64_t ts;                   /**< append time, ns since the epoch, UTC; non-decreasing */
+    const char *topic;            /**< NUL-terminated */
+    const void *data;             /**< payload bytes (not NUL-terminated) */
+    size_t len;                   /**< payload length */
+    unsigned int kind;            /**< LTL_KIND_* */
+    unsigned int flags;           /**< LTL_RECORD_* */
+    uint64_t manifest_seq;        /**< seq of the manifest that applies */
+    const ltl_manifest *manifest; /**< that manifest, or NULL if unreadable; valid as long as the record */
+} ltl_record;
+
+/**
+ * Read the record @p seq.
+ * @param out receives a record the caller frees with ltl_record_free().
+ * @return LTL_OK; LTL_ENOTFOUND (beyond the end); LTL_ECORRUPT; LTL_EIO; LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq);
+
+/** Free a record from ltl_get() (NULL does nothing). */
+LTL_API void ltl_record_free(ltl_record *rec);
+
+typedef struct ltl_cursor ltl_cursor;
+
+enum {
+    LTL_CURSOR_REVERSE = 1 << 0, /**< newest first */
+    LTL_CURSOR_SYSTEM = 1 << 1,  /**< include manifest and system records (topic _ltl) */
+};
+
+#define LTL_CURSOR_OPTIONS_VERSION 1
+
+/**
+ * What a cursor visits: records with seq in [from_seq, to_seq] and ts in
+ * [since, until), optionally of one topic, in seq order (or reverse).
+ */
+typedef struct ltl_cursor_options {
+    unsigned int version; /**< LTL_CURSOR_OPTIONS_VERSION */
+    unsigned int flags;   /**< LTL_CURSOR_* */
+    uint64_t from_seq;    /**< lowest seq (default 0) */
+    uint64_t to_seq;      /**< highest seq, inclusive (default UINT64_MAX: no bound) */
+    int64_t since;        /**< lowest ts, inclusive (default INT64_MIN) */
+    int64_t until;        /**< highest ts, exclusive (default INT64_MAX) */
+    const char *topic;    /**< only this topic, or NULL for all */
+} ltl_cursor_options;
+
+#define LTL_CURSOR_OPTIONS_INIT                                                                    \
+    {LTL_CURSOR_OPTIONS_VERSION, 0, 0, UINT64_MAX, INT64_MIN, INT64_MAX, NULL}
+
+/** Fill @p opts with defaults (the same as LTL_CURSOR_OPTIONS_INIT). */
+LTL_API void ltl_cursor_options_init(ltl_cursor_options *opts);
+
+/**
+ * Open a cursor. Time bounds are found by binary search (timestamps never
+ * go backwards), so a cursor starts in O(log n) reads.
+ * @param opts NULL for every data record, oldest first.
+ * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM; LTL_EIO.
+ * @note the cursor must not outlive @p db; use one cursor from one thread at a time.
+ */
+LTL_API int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts);
+
+/**
+ * Move to the next record.
+ * @param out receives the record, borrowed: valid until the next call on @p cur.
+ * @return LTL_OK; LTL_DONE when no more records are there now (a forward
+ *         cursor without an upper bound may find more after ltl_cursor_wait());
+ *         LTL_ECORRUPT; LTL_EIO; LTL_ENOMEM.
+ */
+LTL_API int ltl_cursor_next(const ltl_record **out, ltl_cursor *cur);
+
+/**
+ * Block until the log may have grown past the cursor (without polling:
+ * inotify), or @p timeout_ms passes (-1: no timeout).
+ * @return LTL_OK (call ltl_cursor_next() again); LTL_ETIMEOUT (also when a
+ *         signal interrupted the wait); LTL_EIO.
+ */
+LTL_API int ltl_cursor_wait(ltl_cursor *cur, int timeout_ms);
+
+/** Close a cursor (NULL does nothing). */
+LTL_API void ltl_cursor_close(ltl_cursor *cur);
+
+/* ------------------------------------------------------------------------
+ * Formatting records
+ * ------------------------------------------------------------------------ */
+
+enum {
+    LTL_FORMAT_JSONL = 1,  /**< one JSON object: envelope fields and "message" */
+    LTL_FORMAT_RAW = 2,    /**< the payload bytes as they are */
+    LTL_FORMAT_PRETTY = 3, /**< a header line, then the payload (JSON indented) */
+};
+
+/**
+ * Format @p rec, appending a final newline, into *buf (getline-style: *buf
+ * may be NULL or a buffer of *cap bytes from an earlier call, grown with
+ * the library's allocator; free it with ltl_free()).
+ * @param out_len receives the length of the text.
+ * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_record_format(char **buf, size_t *cap, size_t *out_len, const ltl_record *rec,
+                              int format);
+
+/* ------------------------------------------------------------------------
+ * Store information
+ * ------------------------------------------------------------------------ */
+
+/** What ltl_stat() reports. */
+typedef struct ltl_info {
+    uint64_t records;          /**< records in the log (the next seq) */
+    int64_t first_ts;          /**< ts of seq 0 (0 when empty) */
+    int64_t last_ts;           /**< ts of the last record (0 when empty) */
+    uint64_t segments;         /**< segment files */
+    uint64_t log_bytes;        /**< bytes of frames in the segments */
+    uint64_t disk_bytes;       /**< bytes the segment files occupy on disk */
+    uint64_t segment_size;     /**< the preallocation size of new segments */
+    uint64_t durable_records;  /**< records known synced (writer handle; else = records) */
+    int durability;            /**< the mode of this handle */
+    int writable;              /**< 1 for a writer handle */
+    int64_t writer_pid;        /**< pid in the lock file when a writer holds it, else 0 */
+    unsigned int format;       /**< on-disk format version */
+    unsigned char store_id[16];/**< random id of the store */
+    int64_t created;           /**< creation time, ns since the epoch */
+} ltl_info;
+
+/**
+ * Fill @p out for @p db (a reader refreshes its view of the end first).
+ * @return LTL_OK; LTL_EIO.
+ */
+LTL_API int ltl_stat(ltl_info *out, ltl_db *db);
+
+/** The name of a durability mode ("safe"), "?" when unknown. */
+LTL_API const char *ltl_durability_name(int mode);
+
+/* ------------------------------------------------------------------------
+ * Configuration (docs/CONFIG.md)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ltl_config ltl_config;
+
+/**
+ * Resolve every config key for the store at @p store_path (NULL: the
+ * default store), lowest layer first: built-in defaults, /etc/ltl/config,
+ * $XDG_CONFIG_HOME/ltl/config, STORE/config, LTL_* environment variables,
+ * @p overrides (the --config layer), @p flag_overrides (explicit flags).
+ * Both override strings are "key=value,key=value" (a comma inside a value
+ * is written "\,") or NULL.
+ * @param flags LTL_OPEN_NO_ENV skips the system, user and environment layers.
+ * @param out set even on failure (unless LTL_ENOMEM); ltl_config_errmsg() explains.
+ * @return LTL_OK; LTL_ECONFIG (unknown key, bad value: the message names the
+ *         file and line); LTL_EIO; LTL_ENOMEM.
+ */
+LTL_API int ltl_config_load(ltl_config **out, const char *store_path, const char *overrides,
+                            const char *flag_overrides, unsigned int flags);
+
+/** Free a config (NULL does nothing). */
+LTL_API void ltl_config_free(ltl_config *cfg);
+
+/** The message of the last failure on @p cfg ("" when none). Borrowed. */
+LTL_API const char *ltl_config_errmsg(const ltl_config *cfg);
+
+/** The resolved value of @p key, or NULL for an unknown key. Borrowed from cfg. */
+LTL_API const char *ltl_config_get(const ltl_config *cfg, const char *key);
+
+/**
+ * The resolved value of a size key in bytes, or of a duration key in ns.
+ * @return LTL_OK; LTL_ENOTFOUND (unknown key); LTL_EINVAL (not a size or duration key).
+ */
+LTL_API int ltl_config_get_number(const ltl_config *cfg, const char *key, int64_t *out);
+
+/** Called per key by ltl_config_foreach(); return non-zero to stop. */
+typedef int (*ltl_config_fn)(void *ctx, const char *key, const char *value, const char *origin,
+                             const char *help);
+
+/**
+ * Visit every known key in name order with its value, the layer it came
+ * from ("default", a file path, "env LTL_X", "--config", "flag") and a
+ * one-line help text.
+ * @return LTL_OK, or the callback's non-zero value.
+ */
+LTL_API int ltl_config_foreach(const ltl_config *cfg, ltl_config_fn fn, void *ctx);
+
+enum {
+    LTL_CONFIG_FILE_SYSTEM = 1, /**< /etc/ltl/config */
+    LTL_CONFIG_FILE_USER = 2,   /**< $XDG_CONFIG_HOME/ltl/config */
+    LTL_CONFIG_FILE_STORE = 3,  /**< STORE/config */
+};
+
+/** The path of a config file layer (LTL_CONFIG_FILE_*), borrowed; NULL if unknown. */
+LTL_API const char *ltl_config_file(const ltl_config *cfg, int which);
+
+/**
+ * Set (@p value non-NULL) or remove (@p value NULL) @p key in the config
+ * file layer @p which, after checking key and value. The file is replaced
+ * atomically; other lines and comments are kept.
+ * @return LTL_OK; LTL_ECONFIG; LTL_EIO; LTL_ENOMEM.
+ */
+LTL_API int ltl_config_write(ltl_config *cfg, int which, const char *key, const char *value);
+
+/* ------------------------------------------------------------------------
+ * Time
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Parse a time: RFC 3339 / ISO 8601 ("2026-11-21T10:00Z", "2026-11-21",
+ * fractions, offsets), relative to @p now ("-15m", "-2h", "-1d", "now"),
+ * "today" or "yesterday" (midnight UTC), or integer nanoseconds ("@1700000000000000000").
+ * @param out receives ns since the epoch, UTC.
+ * @return LTL_OK; LTL_EPARSE.
+ */
+LTL_API int ltl_time_parse(int64_t *out, const char *text, int64_t now);
+
+/** Write @p ts as RFC 3339 UTC with nanoseconds into @p buf (36 bytes suffice). */
+LTL_API void ltl_time_format(char *buf, size_t len, int64_t ts);
+
+/** The current time, ns since the epoch, UTC. */
+LTL_API int64_t ltl_time_now(void);
+
+/* ------------------------------------------------------------------------
+ * JSON: a streaming, validating parser that tracks the path while it lexes,
+ * the flattener (path = value) and its inverse, and JSON Pointer.
+ * docs/JSON.md is normative for the path syntax and the flat formats.
+ *
+ * Paths: members join with '.', elements are [n]: authors[0].key. A key
+ * that is not [A-Za-z_][A-Za-z0-9_-]* is quoted as a JSON string in
+ * brackets: ["a.b"], [""]. The root's path is "" (written "." in the
+ * `lines` format). Values are JSON text exactly as in the input: strings
+ * keep their quotes and escapes, numbers their digits.
+ * ------------------------------------------------------------------------ */
+
+/** Where and why JSON input was rejected. */
+typedef struct ltl_json_error {
+    int code;          /**< LTL_OK; LTL_EPARSE (malformed, or nested deeper than max_depth); LTL_ENOMEM */
+    char message[160]; /**< what is wrong, e.g. "expected ',' or '}' after a member"; "" when none */
+    uint64_t offset;   /**< byte offset of the offending byte from the start of the input, from 0 */
+    uint64_t line;     /**< line of that byte, from 1 */
+    uint64_t column;   /**< column of that byte in bytes, from 1 */
+    uint64_t document; /**< index of the document in the input, from 0 (JSON Lines: the line's document) */
+} ltl_json_error;
+
+/** How the input is split into documents (ltl_json_options.mode). */
+enum {
+    LTL_JSON_MODE_AUTO = 0,     /**< like STREAM; once a second document starts on a new line
+                                     after a one-line first document, like LINES */
+    LTL_JSON_MODE_DOCUMENT = 1, /**< exactly one value (whitespace around it is fine) */
+    LTL_JSON_MODE_LINES = 2,    /**< JSON Lines: one value per line; blank lines are skipped */
+    LTL_JSON_MODE_STREAM = 3,   /**< any number of values separated by whitespace */
+};
+
+/** Flags (ltl_json_options.flags). */
+enum {
+    LTL_JSON_EMIT_CONTAINERS = 1 << 0, /**< an OBJECT/ARRAY event as every container opens,
+                                            not only for empty ones (gron's shape) */
+    LTL_JSON_EMIT_WILDCARD = 1 << 1,   /**< fill ltl_json_event.wildcard */
+    LTL_JSON_EMIT_END = 1 << 2,        /**< an LTL_JSON_END event after each document */
+    LTL_JSON_KEEP_GOING = 1 << 3,      /**< JSON Lines: hand a bad line to on_error, skip it and
+                                            go on (AUTO mode then means LINES) */
+};
+
+/** Event types (ltl_json_event.type). */
+enum {
+    LTL_JSON_NULL = 1,
+    LTL_JSON_FALSE = 2,
+    LTL_JSON_TRUE = 3,
+    LTL_JSON_NUMBER = 4,
+    LTL_JSON_STRING = 5,
+    LTL_JSON_OBJECT = 6, /**< an empty object (or any object with LTL_JSON_EMIT_CONTAINERS) */
+    LTL_JSON_ARRAY = 7,  /**< an empty array (or any array with LTL_JSON_EMIT_CONTAINERS) */
+    LTL_JSON_END = 8,    /**< a document ended (LTL_JSON_EMIT_END); path "" and value "" */
+};
+
+/**
+ * One value of the input, in document order. Every pointer is borrowed and
+ * valid only during the callback.
+ */
+typedef struct ltl_json_event {
+    int type;             /**< LTL_JSON_NULL ... LTL_JSON_END */
+    unsigned int depth;   /**< nesting depth of the value: 0 for a document's root */
+    const char *path;     /**< full path, NUL-terminated; "" for the root */
+    size_t path_len;      /**< its length */
+    const char *key;      /**< short key: the innermost member name on the path, decoded UTF-8
+                               (array elements inherit it; "" at the root). Not NUL-terminated */
+    size_t key_len;       /**< its length */
+    const char *value;    /**< the value's JSON text as in the input; "{}" or "[]" for containers.
+                               Not NUL-terminated */
+    size_t value_len;     /**< its length */
+    const char *wildcard; /**< with LTL_JSON_EMIT_WILDCARD, the path with [] for every index
+                               (authors[].key), NUL-terminated; else NULL */
+    size_t wildcard_len;  /**< its length */
+    uint64_t document;    /**< index of the document, from 0 */
+    uint64_t offset;      /**< byte offset of the value in the input */
+} ltl_json_event;
+
+/** Receives events. Return 0 to go on; any other value stops the parse and is returned by it. */
+typedef int (*ltl_json_fn)(void *ctx, const ltl_json_event *ev);
+
+/** Receives a bad line (LTL_JSON_KEEP_GOING). Return 0 to go on; non-zero stops with that value. */
+typedef int (*ltl_json_error_fn)(void *ctx, const ltl_json_error *err);
+
+#define LTL_JSON_OPTIONS_VERSION 1
+
+/** Options of the JSON calls. Initialise with ltl_json_options_init() or LTL_JSON_OPTIONS_INIT. */
+typedef struct ltl_json_options {
+    unsigned int version;       /**< LTL_JSON_OPTIONS_VERSION */
+    int mode;                   /**< LTL_JSON_MODE_* (default AUTO) */
+    unsigned int flags;         /**< LTL_JSON_* flags */
+    unsigned int max_depth;     /**< deepest nesting accepted; 0 means 1024 */
+    ltl_json_error_fn on_error; /**< with LTL_JSON_KEEP_GOING: called for each bad line */
+    void *error_ctx;            /**< passed to on_error */
+} ltl_json_options;
+
+#define LTL_JSON_OPTIONS_INIT {LTL_JSON_OPTIONS_VERSION, LTL_JSON_MODE_AUTO, 0, 0, NULL, NULL}
+
+/** Fill @p opts with defaults (the same as LTL_JSON_OPTIONS_INIT). */
+LTL_API void ltl_json_options_init(ltl_json_options *opts);
+
+/**
+ * Parse and validate @p data (RFC 8259, UTF-8) in one call, calling @p fn
+ * for every scalar and every empty container, in document order.
+ *
+ * @param data  the input; @p len its length.
+ * @param opts  options, or NULL for defaults (AUTO mode).
+ * @param fn    the callback, or NULL to only validate.
+ * @param ctx   passed to @p fn.
+ * @param err   receives the position and reason of a failure (may be NULL).
+ * @return LTL_OK; LTL_EPARSE (malformed input or too deep: see @p err);
+ *         LTL_EINVAL (bad options); LTL_ENOMEM; or the callback's non-zero value.
+ * @note thread-safe; uses no memory but a few small buffers for the path.
+ */
+LTL_API int ltl_json_parse(const void *data, size_t len, const ltl_json_options *opts,
+                           ltl_json_fn fn, void *ctx, ltl_json_error *err);
+
+/** A push parser: input arrives in chunks of any size (split anywhere). */
+typedef struct ltl_json_parser ltl_json_parser;
+
+/**
+ * Create a push parser that calls @p fn (may be NULL: validate only).
+ * @param out receives the parser; free it with ltl_json_parser_free().
+ * @return LTL_OK; LTL_EINVAL (bad options); LTL_ENOMEM.
+ */
+LTL_API int ltl_json_parser_new(ltl_json_parser **out, const ltl_json_options *opts,
+                                ltl_json_fn fn, void *ctx);
+
+/**
+ * Feed the next @p len bytes. Events of every value completed by them are
+ * delivered before it returns; a token cut by the end of the chunk is kept
+ * and completed by the next one. The parser keeps no pointer into @p data.
+ * @return LTL_OK; LTL_EPARSE (ltl_json_parser_error() says where); LTL_ENOMEM;
+ *         or the callback's non-zero value. After a failure every further
+ *         call returns the same code.
+ */
+LTL_API int ltl_json_parser_feed(ltl_json_parser *parser, const void *data, size_t len);
+
+/**
+ * Declare the end of the input: completes a final number or literal and
+ * checks that no document is left open.
+ * @return as ltl_json_parser_feed() (LTL_EPARSE for a truncated document).
+ */
+LTL_API int ltl_json_parser_finish(ltl_json_parser *parser);
+
+/** The last failure of @p parser (code LTL_OK when none). Borrowed: lives as long as the parser. */
+LTL_API const ltl_json_error *ltl_json_parser_error(const ltl_json_parser *parser);
+
+/** Forget all input and errors, keeping options and callback, to parse a new input. */
+LTL_API void ltl_json_parser_reset(ltl_json_parser *parser);
+
+/** Free a parser (NULL does nothing). */
+LTL_API void ltl_json_parser_free(ltl_json_parser *parser);
+
+/** Flat formats (docs/JSON.md). */
+enum {
+    LTL_JSON_FLAT_LINES = 1, /**< "path = value" lines; documents separated by an empty line */
+    LTL_JSON_FLAT_JSON = 2,  /**< one object {"path": value, ...} per document, one per line */
+    LTL_JSON_FLAT_TSV = 3,   /**< "path<TAB>short key<TAB>value" lines, documents as in LINES */
+    LTL_JSON_FLAT_GRON = 4,  /**< gron's statements, byte for byte (gron --stream for several documents) */
+};
+
+/**
+ * Flatten @p json into a new buffer in @p format: every scalar and every
+ * empty container as path and value, duplicate keys kept in order.
+ *
+ * @param out      receives the text, NUL-terminated; the caller frees it with ltl_free().
+ *                 Set to NULL on failure.
+ * @param out_len  receives its length (may be NULL).
+ * @param format   LTL_JSON_FLAT_*; LTL_JSON_FLAT_JSON gives the shape a Go or
+ *                 Python caller wants: {"authors[0].key": "/authors/OL1A", ...}.
+ * @param opts     options, or NULL for defaults.
+ * @param err      receives the failure's position (may be NULL).
+ * @return LTL_OK; LTL_EPARSE; LTL_EINVAL (bad format or options); LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_json_flatten(char **out, size_t *out_len, const void *json, size_t len,
+                             int format, const ltl_json_options *opts, ltl_json_error *err);
+
+/** Receives output of a streaming flattener or unflattener. Return 0 to go on, non-zero to stop. */
+typedef int (*ltl_json_write_fn)(void *ctx, const void *data, size_t len);
+
+/**
+ * A push parser that writes the flat text of its input to @p write, in
+ * pieces of whole lines (64 KiB or more but at the end); use it with
+ * ltl_json_parser_feed/finish/error/free. With LTL_JSON_KEEP_GOING a bad
+ * line's output is dropped whole and on_error is told. Memory stays small
+ * whatever the input size, except for LTL_JSON_FLAT_GRON, which sorts (and
+ * so holds) one document's statements, as gron does.
+ * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM. Feed returns the writer's non-zero value.
+ */
+LTL_API int ltl_json_flattener_new(ltl_json_parser **out, int format,
+                                   const ltl_json_options *opts, ltl_json_write_fn write,
+                                   void *ctx);
+
+/**
+ * Rebuild JSON from flat text: any LTL_JSON_FLAT_* format, or 0 to detect
+ * it. unflatten(flatten(x)) is x: member order, number text and strings are
+ * kept (strings may come back with different but equivalent escapes only
+ * in keys). Statements may come in any order (gron sorts them): members are
+ * merged into containers by path, indexes may skip (holes become null).
+ * Each document is written as one line of compact JSON.
+ *
+ * @param out     receives the JSON text, NUL-terminated; free with ltl_free().
+ * @param out_len receives its length (may be NULL).
+ * @param err     receives line and column of a failure (may be NULL).
+ * @return LTL_OK; LTL_EPARSE; LTL_EINVAL (bad format); LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_json_unflatten(char **out, size_t *out_len, const void *flat, size_t len,
+                               int format, ltl_json_error *err);
+
+/** A push unflattener: flat text in chunks, JSON documents out. */
+typedef struct ltl_json_unflattener ltl_json_unflattener;
+
+/**
+ * Create a push unflattener for @p format (0: detect from the first line)
+ * writing each rebuilt document, one line of compact JSON, to @p write.
+ * It holds one document's tree at a time.
+ * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM.
+ */
+LTL_API int ltl_json_unflattener_new(ltl_json_unflattener **out, int format,
+                                     ltl_json_write_fn write, void *ctx);
+
+/** Feed flat text. @return LTL_OK; LTL_EPARSE; LTL_ENOMEM; or the writer's non-zero value. */
+LTL_API int ltl_json_unflattener_feed(ltl_json_unflattener *u, const void *data, size_t len);
+
+/** End of input: writes the last document. @return as ltl_json_unflattener_feed(). */
+LTL_API int ltl_json_unflattener_finish(ltl_json_unflattener *u);
+
+/** The last failure of @p u (code LTL_OK when none). Borrowed. */
+LTL_API const ltl_json_error *ltl_json_unflattener_error(const ltl_json_unflattener *u);
+
+/** Free an unflattener (NULL does nothing). */
+LTL_API void ltl_json_unflattener_free(ltl_json_unflattener *u);
+
+/**
+ * Resolve the JSON Pointer (RFC 6901) @p pointer in the document @p json.
+ * Of duplicate keys the last one counts, as in JSON.parse.
+ *
+ * @param out      receives the value's JSON text: a pointer into @p json (borrowed).
+ * @param out_len  receives its length.
+ * @param pointer  NUL-terminated: "" is the whole document, "/a/0/b~1c" a path.
+ * @param err      receives the failure's position when the JSON is bad (may be NULL).
+ * @return LTL_OK; LTL_ENOTFOUND (no such member or index); LTL_EINVAL (the
+ *         pointer is malformed); LTL_EPARSE (the document is not valid JSON).
+ * @note thread-safe. The whole document is validated.
+ */
+LTL_API int ltl_json_pointer_get(const char **out, size_t *out_len, const void *json,
+                                 size_t len, const char *pointer, ltl_json_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LTL_H */

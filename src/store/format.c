@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * format.c — encoding and checking of the on-disk structures: the store
+ * header (STORE/LTL), segment headers, frames and record bodies, plus the
+ * topic rules and segment file names. docs/FORMAT.md is the normative
+ * description; this file must match it byte for byte.
+ */
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+void ltl__header_encode(unsigned char out[LTL__HEADER_SIZE], const struct ltl__store_header *h)
+{
+    memset(out, 0, LTL__HEADER_SIZE);
+    memcpy(out, LTL__HEADER_MAGIC, 8);
+    ltl__put_u32(out + 8, h->version);
+    ltl__put_u32(out + 12, h->hash);
+    memcpy(out + 16, h->store_id, 16);
+    ltl__put_u64(out + 32, (uint64_t)h->created);
+    ltl__put_u32(out + 40, 0);
+    ltl__put_u32(out + 44, ltl__crc32c(0, out, 44));
+}
+
+int ltl__header_decode(struct ltl__store_header *out, const unsigned char in[LTL__HEADER_SIZE])
+{
+    if (memcmp(in, LTL__HEADER_MAGIC, 8) != 0)
+        return ltl__errf(LTL_ECORRUPT, "not an ltl store header (bad magic)");
+    if (ltl__get_u32(in + 44) != ltl__crc32c(0, in, 44))
+        return ltl__errf(LTL_ECORRUPT, "store header checksum mismatch");
+    out->version = ltl__get_u32(in + 8);
+    out->hash = ltl__get_u32(in + 12);
+    memcpy(out->store_id, in + 16, 16);
+    out->created = (int64_t)ltl__get_u64(in + 32);
+    if (out->version != LTL__FORMAT_VERSION)
+        return ltl__errf(LTL_EVERSION, "store format version %u is not supported (this ltl reads %d)",
+                         out->version, LTL__FORMAT_VERSION);
+    if (out->hash != LTL__HASH_SHA256 || ltl__get_u32(in + 40) != 0)
+        return ltl__errf(LTL_EVERSION, "store header names unknown hash %u or flags", out->hash);
+    return LTL_OK;
+}
+
+void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE], const struct ltl__seg_header *h)
+{
+    memset(out, 0, LTL__SEG_HEADER_SIZE);
+    memcpy(out, LTL__SEG_MAGIC, 8);
+    ltl__put_u32(out + 8, LTL__FORMAT_VERSION);
+    ltl__put_u32(out + 12, LTL__SEG_HEADER_SIZE);
+    memcpy(out + 16, h->store_id, 16);
+    ltl__put_u64(out + 32, h->base_seq);
+    ltl__put_u64(out + 40, h->salt);
+    ltl__put_u64(out + 48, (uint64_t)h->created);
+    ltl__put_u32(out + 56, 0);
+    ltl__put_u32(out + 60, ltl__crc32c(0, out, 60));
+}
+
+int ltl__seg_header_decode(struct ltl__seg_header *out, const unsigned char in[LTL__SEG_HEADER_SIZE])
+{
+    if (memcmp(in, LTL__SEG_MAGIC, 8) != 0)
+        return ltl__errf(LTL_ECORRUPT, "bad segment header magic");
+    if (ltl__get_u32(in + 60) != ltl__crc32c(0, in, 60))
+        return ltl__errf(LTL_ECORRUPT, "segment header checksum mismatch");
+    if (ltl__get_u32(in + 8) != LTL__FORMAT_VERSION)
+        return ltl__errf(LTL_EVERSION, "segment format version %u is not supported",
+                         ltl__get_u32(in + 8));
+    if (ltl__get_u32(in + 12) != LTL__SEG_HEADER_SIZE || ltl__get_u32(in + 56) != 0)
+        return ltl__errf(LTL_ECORRUPT, "segment header has unknown size or flags");
+    memcpy(out->store_id, in + 16, 16);
+    out->base_seq = ltl__get_u64(in + 32);
+    out->salt = ltl__get_u64(in + 40);
+    out->created = (int64_t)ltl__get_u64(in + 48);
+    return LTL_OK;
+}
+
+static uint32_t frame_crc(uint64_t salt, const unsigned char *body, size_t len)
+{
+    unsigned char s[8];
+    ltl__put_u64(s, salt);
+    return ltl__crc32c(ltl__crc32c(0, s, 8), body, len);
+}
+
+void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body *b)
+{
+    size_t len = LTL__BODY_HEADER + b->topic_len + b->payload_len;
+    unsigned char *body = out + LTL__FRAME_HEADER;
+    body[0] = LTL__BODY_VERSION;
+    body[1] = (unsigned char)b->kind;
+    ltl__put_u16(body + 2, (uint16_t)b->flags);
+    ltl__put_u16(body + 4, (uint16_t)b->topic_len);
+    ltl__put_u16(body + 6, 0);
+    ltl__put_u64(body + 8, b->seq);
+    ltl__put_u64(body + 16, (uint64_t)b->ts);
+    ltl__put_u64(body + 24, b->manifest_seq);
+    memcpy(body + LTL__BODY_HEADER, b->topic, b->topic_len);
+    if (b->payload_len)
+        memcpy(body + LTL__BODY_HEADER + b->topic_len, b->payload, b->payload_len);
+    size_t pad = ltl__align8(len) - len;
+    memset(body + len, 0, pad);
+    ltl__put_u32(out, (uint32_t)len);
+    ltl__put_u32(out + 4, frame_crc(salt, body, len));
+}
+
+const char *ltl__frame_status_name(enum ltl__frame_status st)
+{
+    switch (st) {
+    case LTL__FRAME_OK: return "ok";
+    case LTL__FRAME_END: return "end";
+    case LTL__FRAME_TRUNCATED: return "torn frame";
+    case LTL__FRAME_BAD_LEN: return "garbage (impossible length)";
+    case LTL__FRAME_BAD_CRC: return "checksum mismatch";
+    case LTL__FRAME_BAD_BODY: return "invalid record fields";
+    case LTL__FRAME_BAD_SEQ: return "record out of sequence";
+    }
+    return "?";
+}
+
+enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
+                                         const unsigned char *p, size_t avail, uint64_t salt,
+                                         uint64_t max_len)
+{
+    if (avail < 4)
+        return avail == 0 ? LTL__FRAME_END : LTL__FRAME_TRUNCATED;
+    uint32_t len = ltl__get_u32(p);
+    if (len == 0)
+        return LTL__FRAME_END;
+    if (len < LTL__BODY_HEADER + 1 || len > max_len)
+        return LTL__FRAME_BAD_LEN;
+    uint64_t fsize = ltl__frame_size(len);
+    if (fsize > avail)
+        return LTL__FRAME_TRUNCATED;
+    const unsigned char *body = p + LTL__FRAME_HEADER;
+    if (ltl__get_u32(p + 4) != frame_crc(salt, body, len))
+        return LTL__FRAME_BAD_CRC;
+    unsigned topic_len = ltl__get_u16(body + 4);
+    out->kind = body[1];
+    out->flags = ltl__get_u16(body + 2);
+    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_SYSTEM ||
+        (out->flags & ~(unsigned)(LTL_RECORD_JSON | LTL_RECORD_ENCRYPTED)) ||
+        ltl__get_u16(body + 6) != 0 || topic_len == 0 || topic_len > LTL_TOPIC_MAX ||
+        LTL__BODY_HEADER + topic_len > len)
+        return LTL__FRAME_BAD_BODY;
+    for (uint64_t i = len; i < ltl__align8(len); i++)
+        if (body[i] != 0)
+            return LTL__FRAME_BAD_BODY;
+    out->seq = ltl__get_u64(body + 8);
+    out->ts = (int64_t)ltl__get_u64(body + 16);
+    out->manifest_seq = ltl__get_u64(body + 24);
+    out->topic = (const char *)body + LTL__BODY_HEADER;
+    out->topic_len = topic_len;
+    out->payload = body + LTL__BODY_HEADER + topic_len;
+    out->payload_len = len - LTL__BODY_HEADER - topic_len;
+    *size = fsize;
+    return LTL__FRAME_OK;
+}
+
+int ltl__topic_check(const char *topic, size_t len, bool allow_reserved)
+{
+    if (len == 0)
+        return ltl__errf(LTL_EINVAL, "topic is empty");
+    if (len > LTL_TOPIC_MAX)
+        return ltl__errf(LTL_EINVAL, "topic is %zu bytes long; the limit is %d", len,
+                         LTL_TOPIC_MAX);
+    if (!ltl__utf8_valid(topic, len))
+        return ltl__errf(LTL_EINVAL, "topic is not valid UTF-8");
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)topic[i];
+        if (c < 0x20 || c == 0x7f)
+            return ltl__errf(LTL_EINVAL, "topic contains a control character (byte %zu)", i);
+        if (c == ' ' || c == '/' || c == '*' || c == '>' || c == '\\')
+            return ltl__errf(LTL_EINVAL,
+                             "topic contains '%c' (byte %zu); spaces, '/', '\\', '*' and '>' "
+                             "are not allowed",
+                             c, i);
+    }
+    if ((len == 1 && topic[0] == '.') || (len == 2 && topic[0] == '.' && topic[1] == '.'))
+        return ltl__errf(LTL_EINVAL, "topic may not be '.' or '..'");
+    if (topic[0] == '_' && !allow_reserved)
+        return ltl__errf(LTL_EINVAL, "topic '%.*s' is reserved: topics starting with '_' belong "
+                                     "to ltl",
+                         (int)len, topic);
+    return LTL_OK;
+}
+
+void ltl__seg_name(char *buf, size_t len, uint64_t base)
+{
+    snprintf(buf, len, "%016" PRIx64 ".seg", base);
+}
+
+bool ltl__seg_name_parse(const char *name, uint64_t *base)
+{
+    if (strlen(name) != 20 || strcmp(name + 16, ".seg") != 0)
+        return false;
+    uint64_t v = 0;
+    for (int i = 0; i < 16; i++) {
+        char c = name[i];
+        int d = c >= '0' && c <= '9' ? c - '0' : (c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1);
+        if (d < 0)
+            return false;
+        v = (v << 4) | (uint64_t)d;
+    }
+    *base = v;
+    return true;
+}

@@ -1,0 +1,276 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store.h — the store's internals: the on-disk format's constants and
+ * codecs (docs/FORMAT.md is the normative description), segments and their
+ * sparse offset indexes, the writer (group commit), recovery, manifests,
+ * and the db handle that ties them together.
+ */
+#ifndef LTL_STORE_H
+#define LTL_STORE_H
+
+#include "core/config.h"
+#include "core/core.h"
+#include "io/io.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+
+/* ---- format constants (docs/FORMAT.md) ----------------------------------- */
+
+#define LTL__FORMAT_VERSION 1
+#define LTL__HASH_SHA256 1
+
+#define LTL__HEADER_FILE "LTL"
+#define LTL__HEADER_SIZE 48
+#define LTL__HEADER_MAGIC "LTLSTORE"
+
+#define LTL__SEG_MAGIC "LTLSEGMT"
+#define LTL__SEG_HEADER_SIZE 64
+#define LTL__FRAME_HEADER 8
+#define LTL__BODY_HEADER 32
+#define LTL__BODY_VERSION 1
+
+#define LTL__MARKER_FILE "synced"
+#define LTL__MARKER_MAGIC "LTLSYNCD"
+#define LTL__MARKER_SLOT 64
+
+/* Every LTL__SPARSE_EVERY-th frame of a segment has its offset indexed. */
+#define LTL__SPARSE_EVERY 32
+
+#define LTL__NO_SEQ UINT64_MAX
+
+static inline uint64_t ltl__align8(uint64_t n)
+{
+    return (n + 7) & ~(uint64_t)7;
+}
+
+/* Bytes a frame with a body of body_len occupies in a segment. */
+static inline uint64_t ltl__frame_size(uint64_t body_len)
+{
+    return LTL__FRAME_HEADER + ltl__align8(body_len);
+}
+
+/* ---- codecs (src/store/format.c) ------------------------------------------ */
+
+struct ltl__store_header {
+    uint32_t version;
+    uint32_t hash;
+    unsigned char store_id[16];
+    int64_t created;
+};
+
+void ltl__header_encode(unsigned char out[LTL__HEADER_SIZE], const struct ltl__store_header *h);
+/* LTL_OK, LTL_ECORRUPT (bad magic or CRC), LTL_EVERSION. */
+int ltl__header_decode(struct ltl__store_header *out, const unsigned char in[LTL__HEADER_SIZE]);
+
+struct ltl__seg_header {
+    unsigned char store_id[16];
+    uint64_t base_seq;
+    uint64_t salt;
+    int64_t created;
+};
+
+void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE],
+                            const struct ltl__seg_header *h);
+int ltl__seg_header_decode(struct ltl__seg_header *out, const unsigned char in[LTL__SEG_HEADER_SIZE]);
+
+/* A decoded body; pointers point into the frame bytes. */
+struct ltl__body {
+    unsigned kind;
+    unsigned flags;
+    uint64_t seq;
+    int64_t ts;
+    uint64_t manifest_seq;
+    const char *topic;
+    size_t topic_len;
+    const unsigned char *payload;
+    size_t payload_len;
+};
+
+/* Encode a frame (header, body, zero padding) into out, which has
+ * ltl__frame_size(LTL__BODY_HEADER + topic_len + payload_len) bytes. */
+void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body *b);
+
+/* Why a frame is not valid; FRAME_OK for a good frame, FRAME_END for the
+ * zero length that ends the data. */
+enum ltl__frame_status {
+    LTL__FRAME_OK = 0,
+    LTL__FRAME_END,       /* len == 0 */
+    LTL__FRAME_TRUNCATED, /* the frame runs past the available bytes */
+    LTL__FRAME_BAD_LEN,   /* length impossible */
+    LTL__FRAME_BAD_CRC,   /* checksum mismatch */
+    LTL__FRAME_BAD_BODY,  /* checksum fine, fields invalid (version, kind, flags, padding) */
+    LTL__FRAME_BAD_SEQ,   /* a valid frame out of sequence (seq or time goes backwards) */
+};
+
+const char *ltl__frame_status_name(enum ltl__frame_status st);
+
+/* Check the frame at p (avail bytes available) and decode its body.
+ * *size receives the frame's size in the segment when FRAME_OK. */
+enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
+                                         const unsigned char *p, size_t avail, uint64_t salt,
+                                         uint64_t max_len);
+
+/* Topic rules (docs/FORMAT.md). LTL_OK or LTL_EINVAL with a message. */
+int ltl__topic_check(const char *topic, size_t len, bool allow_reserved) LTL__WUR;
+
+/* "0000000000000000.seg" for a base seq; buf has at least 32 bytes. */
+void ltl__seg_name(char *buf, size_t len, uint64_t base);
+/* Parse a segment file name; false when it is not one. */
+bool ltl__seg_name_parse(const char *name, uint64_t *base);
+
+/* ---- segments (src/store/segment.c) --------------------------------------- */
+
+struct ltl__segment {
+    uint64_t base;
+    char name[32];
+    char *path;
+    /* read side: descriptor opened on first use, header read then */
+    pthread_mutex_t mu;
+    int fd;
+    bool header_read;
+    uint64_t salt;
+    uint64_t file_size;
+    /* sparse offset index: sparse[k] = offset of frame base + k * SPARSE_EVERY,
+     * covering frames before scan_off; scan_seq is the seq at scan_off */
+    uint32_t *sparse;
+    size_t nsparse, sparse_cap;
+    uint64_t scan_off;
+    uint64_t scan_seq;
+    int64_t first_ts; /* INT64_MIN until read */
+    int64_t last_ts;  /* of the frame before scan_off */
+    uint64_t last_manifest_seq; /* of the frame before scan_off */
+    /* why the last scan stopped at scan_off: LTL__FRAME_END (clean), a bad
+     * frame status, or LTL__FRAME_BAD_SEQ */
+    int scan_stop;
+};
+
+/* The position of one record. */
+struct ltl__loc {
+    struct ltl__segment *seg;
+    uint64_t off;
+};
+
+struct ltl_db;
+
+/* The segment after seg, or NULL. */
+struct ltl__segment *ltl__seg_next(struct ltl_db *db, const struct ltl__segment *seg);
+/* Forget segments from index i on (repair moved them aside). */
+void ltl__segs_truncate(struct ltl_db *db, size_t i);
+/* Load the list of segment files of the log directory (sorted by base). */
+int ltl__segs_load(struct ltl_db *db) LTL__WUR;
+/* Add a new segment (the writer rolled). */
+int ltl__segs_add(struct ltl_db *db, uint64_t base) LTL__WUR;
+void ltl__segs_free(struct ltl_db *db);
+/* Reload the list when a reader suspects new segments. */
+int ltl__segs_refresh(struct ltl_db *db) LTL__WUR;
+/* The segment holding seq (largest base <= seq), or NULL. Caller holds no lock. */
+struct ltl__segment *ltl__segs_find(struct ltl_db *db, uint64_t seq);
+/* Segment i (0-based) and the count; the pointer stays valid until close. */
+struct ltl__segment *ltl__segs_at(struct ltl_db *db, size_t i);
+size_t ltl__segs_count(struct ltl_db *db);
+
+/* Open the segment for reading (once) and validate its header. Holds seg->mu inside. */
+int ltl__seg_open_read(struct ltl_db *db, struct ltl__segment *seg) LTL__WUR;
+/* Extend the sparse index of seg up to what is on disk now (or through `seq`). */
+int ltl__seg_scan(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq) LTL__WUR;
+/* Find the offset of seq in seg: LTL_OK, LTL_ENOTFOUND (not there yet). */
+int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq,
+                    uint64_t *out_off) LTL__WUR;
+
+/* Read the frame at (seg, off) into buf (grown as needed) and decode it. */
+int ltl__read_frame(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, ltl__buf *buf,
+                    struct ltl__body *out, uint64_t *size) LTL__WUR;
+
+/* The end of the log as a reader sees it now: the next seq. */
+int ltl__log_end(struct ltl_db *db, uint64_t *out_next_seq) LTL__WUR;
+/* The first seq whose ts >= ts (or the end). */
+int ltl__seq_for_time(struct ltl_db *db, int64_t ts, uint64_t *out) LTL__WUR;
+
+/* ---- manifests (src/store/manifest.c) -------------------------------------- */
+
+/* The JSON payload describing this process as a writer. Caller frees. */
+char *ltl__manifest_json(const struct ltl__config_values *cfg) LTL__WUR;
+/* The manifest of seq (read and cached), with a reference the caller gives
+ * back with ltl__manifest_release(); NULL when unreadable. */
+const ltl_manifest *ltl__manifest_acquire(struct ltl_db *db, uint64_t seq);
+void ltl__manifest_release(struct ltl_db *db, const ltl_manifest *m);
+void ltl__manifests_free(struct ltl_db *db);
+
+/* ---- the writer (src/store/writer.c) --------------------------------------- */
+
+struct ltl__writer;
+
+/* The position recovery found: the tail segment, where the data ends there,
+ * the next seq, the last ts and manifest seq. */
+struct ltl__tail {
+    struct ltl__segment *seg;
+    uint64_t end_off;
+    uint64_t next_seq;
+    int64_t last_ts;
+    uint64_t last_manifest_seq;
+};
+
+int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail) LTL__WUR;
+/* Stop the syncer, flush and sync per mode; frees the writer. */
+int ltl__writer_stop(struct ltl_db *db);
+/* Append a system record (topic _ltl) with a JSON payload, and sync it. */
+int ltl__writer_system_event(struct ltl_db *db, const char *json) LTL__WUR;
+int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count,
+                       uint64_t *out_first) LTL__WUR;
+int ltl__writer_sync(struct ltl_db *db) LTL__WUR;
+/* Write the process buffer to the OS (no sync): readers in this process see it. */
+int ltl__writer_flush(struct ltl_db *db) LTL__WUR;
+/* Next seq, durable next seq, bytes in the tail segment. */
+void ltl__writer_position(struct ltl_db *db, uint64_t *next_seq, uint64_t *durable_seq,
+                          uint64_t *tail_end);
+
+/* The durable-point marker (log/synced). */
+struct ltl__marker {
+    uint64_t generation;
+    uint64_t seg_base;
+    uint64_t off;
+    uint64_t next_seq;
+};
+/* Read the newest valid slot; LTL_ENOTFOUND when none (missing or both bad). */
+int ltl__marker_read(struct ltl_db *db, struct ltl__marker *out, int *bad_slots) LTL__WUR;
+
+/* ---- recovery (src/store/recover.c) ---------------------------------------- */
+
+/* Scan the tail, truncate a torn tail (or fail with LTL_ECORRUPT), and with
+ * LTL_OPEN_REPAIR move a damaged part aside. Fills *out; *event receives a
+ * JSON description of what was done (caller frees) or NULL. */
+int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event) LTL__WUR;
+
+/* ---- the handle (src/store/db.c) -------------------------------------------- */
+
+struct ltl_db {
+    char *path;
+    char *log_dir;
+    ltl__io *io;
+    ltl__logger log;
+    ltl_config *config;
+    struct ltl__config_values cfg;
+    unsigned int flags;
+    bool writable;
+    struct ltl__store_header header;
+    int lock_fd;
+
+    pthread_rwlock_t segs_lock;
+    struct ltl__segment **segs;
+    size_t nsegs, segs_cap;
+
+    struct ltl__writer *writer;
+
+    pthread_mutex_t manifest_mu;
+    struct ltl__manifest_entry *manifests;
+
+};
+
+/* Open with a given I/O table (tests pass the fault table). */
+int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__io *io) LTL__WUR;
+
+/* Join path parts: caller frees. */
+char *ltl__path_join(const char *a, const char *b) LTL__WUR;
+
+#endif
