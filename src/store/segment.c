@@ -111,7 +111,8 @@ static int merge_bases(struct ltl_db *db, const uint64_t *bases, size_t n)
             return ltl__errf(LTL_ENOMEM, "out of memory");
         db->segs[db->nsegs++] = s;
     }
-    qsort(db->segs, db->nsegs, sizeof(*db->segs), cmp_base);
+    if (db->nsegs > 1)
+        qsort(db->segs, db->nsegs, sizeof(*db->segs), cmp_base);
     return LTL_OK;
 }
 
