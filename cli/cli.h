@@ -34,11 +34,11 @@ enum {
 /* Global options: before the command or anywhere after it. */
 struct cli {
     const char *prog;
-    const char *store;      /* --store DIR, or NULL for the default store */
-    char *config;           /* --config k=v,... (accumulated) */
-    int durability;         /* --casual etc., or LTL_DURABILITY_DEFAULT */
-    int verbosity;          /* 0 normal, <0 quiet, >0 verbose */
-    const char *command;    /* the command's name */
+    const char *store;   /* --store DIR, or NULL for the default store */
+    char *config;        /* --config k=v,... (accumulated) */
+    int durability;      /* --casual etc., or LTL_DURABILITY_DEFAULT */
+    int verbosity;       /* 0 normal, <0 quiet, >0 verbose */
+    const char *command; /* the command's name */
 };
 
 /* One option of a command. `id` is returned by cli_next(); `arg` says

@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define BATCH_MAX 4096
+#define BATCH_MAX  4096
 #define READ_CHUNK (1u << 20)
 
 struct append_ctx {
@@ -86,8 +86,8 @@ static int append_stdin(struct append_ctx *a)
     size_t cap = READ_CHUNK, len = 0;
     char *buf = malloc(cap);
     ltl_msg *msgs = malloc(BATCH_MAX * sizeof(*msgs));
-    uint64_t line = 1;       /* number of the next line to start */
-    bool skipping = false;   /* inside an oversized line being dropped */
+    uint64_t line = 1;     /* number of the next line to start */
+    bool skipping = false; /* inside an oversized line being dropped */
     uint64_t skipped_len = 0;
     int code = EXIT_OK;
     if (!buf || !msgs) {
@@ -194,14 +194,31 @@ static int append_run(struct cli *cli, int argc, char **argv)
         return cli_fail(cli, EXIT_FAILURE_, "out of memory");
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
-        case O_TOPIC: a.topic = arg; break;
-        case O_JSON: a.flags = LTL_APPEND_JSON; break;
-        case O_RAW: a.flags = 0; break;
-        case O_PRINT_SEQ: a.print_seq = true; break;
-        case O_KEEP_GOING: a.keep_going = true; break;
-        case CLI_POSITIONAL: args[nargs++] = (char *)arg; break;
-        case CLI_HELP: cli_usage(&cmd_append); free(args); return EXIT_OK;
-        default: free(args); return EXIT_USAGE;
+        case O_TOPIC:
+            a.topic = arg;
+            break;
+        case O_JSON:
+            a.flags = LTL_APPEND_JSON;
+            break;
+        case O_RAW:
+            a.flags = 0;
+            break;
+        case O_PRINT_SEQ:
+            a.print_seq = true;
+            break;
+        case O_KEEP_GOING:
+            a.keep_going = true;
+            break;
+        case CLI_POSITIONAL:
+            args[nargs++] = (char *)arg;
+            break;
+        case CLI_HELP:
+            cli_usage(&cmd_append);
+            free(args);
+            return EXIT_OK;
+        default:
+            free(args);
+            return EXIT_USAGE;
         }
     }
     if (nargs == 0 && isatty(STDIN_FILENO))

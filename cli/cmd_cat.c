@@ -46,11 +46,11 @@ enum {
 };
 
 static const struct cli_opt reader_opts_table[] = {
-    {"from", 0, true, O_FROM},       {"to", 0, true, O_TO},
-    {"since", 0, true, O_SINCE},     {"until", 0, true, O_UNTIL},
-    {"lines", 'n', true, O_LIMIT},   {"reverse", 'r', false, O_REVERSE},
-    {"format", 0, true, O_FORMAT},   {"topic", 't', true, O_TOPIC},
-    {"all", 'a', false, O_ALL},      {"follow", 'f', false, O_FOLLOW},
+    {"from", 0, true, O_FROM},     {"to", 0, true, O_TO},
+    {"since", 0, true, O_SINCE},   {"until", 0, true, O_UNTIL},
+    {"lines", 'n', true, O_LIMIT}, {"reverse", 'r', false, O_REVERSE},
+    {"format", 0, true, O_FORMAT}, {"topic", 't', true, O_TOPIC},
+    {"all", 'a', false, O_ALL},    {"follow", 'f', false, O_FOLLOW},
     {NULL, 0, false, 0},
 };
 
@@ -93,16 +93,24 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
             if (!parse_format(cli, arg, &o->format))
                 return EXIT_USAGE;
             break;
-        case O_TOPIC: o->cursor.topic = arg; break;
-        case O_ALL: o->cursor.flags |= LTL_CURSOR_SYSTEM; break;
+        case O_TOPIC:
+            o->cursor.topic = arg;
+            break;
+        case O_ALL:
+            o->cursor.flags |= LTL_CURSOR_SYSTEM;
+            break;
         case O_FOLLOW:
             if (!is_tail)
                 return cli_usage_error(cli, "cat has no --follow (use 'ltl tail -f')");
             o->follow = true;
             break;
-        case CLI_HELP: cli_usage(cmd); return -1;
-        case CLI_POSITIONAL: return cli_usage_error(cli, "unexpected argument '%s'", arg);
-        default: return EXIT_USAGE;
+        case CLI_HELP:
+            cli_usage(cmd);
+            return -1;
+        case CLI_POSITIONAL:
+            return cli_usage_error(cli, "unexpected argument '%s'", arg);
+        default:
+            return EXIT_USAGE;
         }
     }
     if (o->cursor.topic && strcmp(o->cursor.topic, "_ltl") == 0)
@@ -249,7 +257,7 @@ out:
     "      --format F       jsonl (default: one JSON object per record with envelope\n"            \
     "                       fields and \"message\"), raw (the message bytes), pretty\n"            \
     "\n"                                                                                           \
-    "TIME is 2026-11-21T10:00:00Z (ISO 8601, UTC unless an offset is given), a date,\n"           \
+    "TIME is 2026-11-21T10:00:00Z (ISO 8601, UTC unless an offset is given), a date,\n"            \
     "-15m / -2h / -7d (relative to now), today, yesterday, now, or @NANOSECONDS.\n"
 
 const struct cli_command cmd_cat = {

@@ -30,8 +30,8 @@ static int config_run(struct cli *cli, int argc, char **argv)
 {
     enum { O_ORIGIN = 1, O_HELP_KEYS, O_SYSTEM, O_USER, O_STORE };
     static const struct cli_opt opts[] = {
-        {"origin", 0, false, O_ORIGIN}, {"describe", 'd', false, O_HELP_KEYS},
-        {"system", 0, false, O_SYSTEM}, {"user", 0, false, O_USER},
+        {"origin", 0, false, O_ORIGIN},    {"describe", 'd', false, O_HELP_KEYS},
+        {"system", 0, false, O_SYSTEM},    {"user", 0, false, O_USER},
         {"store-file", 0, false, O_STORE}, {NULL, 0, false, 0},
     };
     struct list_ctx lc = {false, false};
@@ -43,18 +43,31 @@ static int config_run(struct cli *cli, int argc, char **argv)
     int id;
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
-        case O_ORIGIN: lc.origin = true; break;
-        case O_HELP_KEYS: lc.help = true; break;
-        case O_SYSTEM: layer = LTL_CONFIG_FILE_SYSTEM; break;
-        case O_USER: layer = LTL_CONFIG_FILE_USER; break;
-        case O_STORE: layer = LTL_CONFIG_FILE_STORE; break;
-        case CLI_HELP: cli_usage(&cmd_config); return EXIT_OK;
+        case O_ORIGIN:
+            lc.origin = true;
+            break;
+        case O_HELP_KEYS:
+            lc.help = true;
+            break;
+        case O_SYSTEM:
+            layer = LTL_CONFIG_FILE_SYSTEM;
+            break;
+        case O_USER:
+            layer = LTL_CONFIG_FILE_USER;
+            break;
+        case O_STORE:
+            layer = LTL_CONFIG_FILE_STORE;
+            break;
+        case CLI_HELP:
+            cli_usage(&cmd_config);
+            return EXIT_OK;
         case CLI_POSITIONAL:
             if (npos == 3)
                 return cli_usage_error(cli, "unexpected argument '%s'", arg);
             pos[npos++] = arg;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     const char *action = npos ? pos[0] : "list";
@@ -64,7 +77,8 @@ static int config_run(struct cli *cli, int argc, char **argv)
     ltl_config *cfg = NULL;
     int rc = ltl_config_load(&cfg, cli->store, cli->config, flags[0] ? flags : NULL, 0);
     int code = EXIT_OK;
-    if (rc && !(strcmp(action, "files") == 0 && cfg && ltl_config_file(cfg, LTL_CONFIG_FILE_STORE))) {
+    if (rc &&
+        !(strcmp(action, "files") == 0 && cfg && ltl_config_file(cfg, LTL_CONFIG_FILE_STORE))) {
         code = cli_fail_rc(cli, rc, cfg ? ltl_config_errmsg(cfg) : NULL, "configuration");
         goto out;
     }
@@ -92,8 +106,9 @@ static int config_run(struct cli *cli, int argc, char **argv)
         cli_note(cli, "%s removed from %s", pos[1], ltl_config_file(cfg, layer));
     } else if (strcmp(action, "files") == 0 && npos == 1) {
         printf("system: %s\nuser:   %s\nstore:  %s\n", ltl_config_file(cfg, LTL_CONFIG_FILE_SYSTEM),
-               ltl_config_file(cfg, LTL_CONFIG_FILE_USER) ? ltl_config_file(cfg, LTL_CONFIG_FILE_USER)
-                                                          : "(no HOME)",
+               ltl_config_file(cfg, LTL_CONFIG_FILE_USER)
+                   ? ltl_config_file(cfg, LTL_CONFIG_FILE_USER)
+                   : "(no HOME)",
                ltl_config_file(cfg, LTL_CONFIG_FILE_STORE));
     } else {
         code = cli_usage_error(cli, "expected: list | get KEY | set KEY VALUE | unset KEY | files");

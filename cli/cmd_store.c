@@ -32,8 +32,9 @@ static void hex(char *out, const unsigned char *id, size_t n)
 
 /* Parse options that only allow --help and at most `max_pos` positionals. */
 static int simple_args(struct cli *cli, const struct cli_command *cmd, int argc, char **argv,
-                       const struct cli_opt *opts, int (*on_opt)(void *ctx, int id, const char *arg),
-                       void *ctx, const char **pos, int max_pos, int *npos)
+                       const struct cli_opt *opts,
+                       int (*on_opt)(void *ctx, int id, const char *arg), void *ctx,
+                       const char **pos, int max_pos, int *npos)
 {
     struct cli_args it = {argc, argv, 1, NULL, false};
     const char *arg;
@@ -173,8 +174,8 @@ static int stat_run(struct cli *cli, int argc, char **argv)
             printf("first:      %s\n", first);
             printf("last:       %s\n", last);
         }
-        printf("segments:   %" PRIu64 " (%s of log, %s on disk; new segments %s)\n",
-               info.segments, used, disk, segsize);
+        printf("segments:   %" PRIu64 " (%s of log, %s on disk; new segments %s)\n", info.segments,
+               used, disk, segsize);
         if (info.writer_pid)
             printf("writer:     pid %" PRId64 "\n", info.writer_pid);
         else

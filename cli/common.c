@@ -28,16 +28,11 @@ enum {
 };
 
 static const struct cli_opt global_opts[] = {
-    {"store", 0, true, G_STORE},
-    {"config", 0, true, G_CONFIG},
-    {"forgetful", 0, false, G_FORGETFUL},
-    {"casual", 0, false, G_CASUAL},
-    {"safe", 0, false, G_SAFE},
-    {"paranoid", 0, false, G_PARANOID},
-    {"verbose", 'v', false, G_VERBOSE},
-    {"quiet", 'q', false, G_QUIET},
-    {"help", 'h', false, G_HELP},
-    {NULL, 0, false, 0},
+    {"store", 0, true, G_STORE},          {"config", 0, true, G_CONFIG},
+    {"forgetful", 0, false, G_FORGETFUL}, {"casual", 0, false, G_CASUAL},
+    {"safe", 0, false, G_SAFE},           {"paranoid", 0, false, G_PARANOID},
+    {"verbose", 'v', false, G_VERBOSE},   {"quiet", 'q', false, G_QUIET},
+    {"help", 'h', false, G_HELP},         {NULL, 0, false, 0},
 };
 
 static const struct cli_opt *find_long(const struct cli_opt *opts, const char *name, size_t len)
@@ -60,26 +55,47 @@ static const struct cli_opt *find_short(const struct cli_opt *opts, char c)
 static int apply_global(struct cli *cli, int id, const char *arg)
 {
     switch (id) {
-    case G_STORE: cli->store = arg; break;
+    case G_STORE:
+        cli->store = arg;
+        break;
     case G_CONFIG: {
-        size_t old = cli->config ? strlen(cli->config) : 0;
-        char *joined = realloc(cli->config, old + strlen(arg) + 2);
+        if (!arg)
+            return CLI_ERROR;
+        size_t old = cli->config ? strlen(cli->config) : 0, add = strlen(arg);
+        char *joined = malloc(old + add + 2);
         if (!joined)
             return CLI_ERROR;
-        if (old)
+        if (old) {
+            memcpy(joined, cli->config, old);
             joined[old++] = ',';
-        strcpy(joined + old, arg);
+        }
+        memcpy(joined + old, arg, add + 1);
+        free(cli->config);
         cli->config = joined;
         break;
     }
-    case G_FORGETFUL: cli->durability = LTL_FORGETFUL; break;
-    case G_CASUAL: cli->durability = LTL_CASUAL; break;
-    case G_SAFE: cli->durability = LTL_SAFE; break;
-    case G_PARANOID: cli->durability = LTL_PARANOID; break;
-    case G_VERBOSE: cli->verbosity++; break;
-    case G_QUIET: cli->verbosity = -1; break;
-    case G_HELP: return CLI_HELP;
-    default: break;
+    case G_FORGETFUL:
+        cli->durability = LTL_FORGETFUL;
+        break;
+    case G_CASUAL:
+        cli->durability = LTL_CASUAL;
+        break;
+    case G_SAFE:
+        cli->durability = LTL_SAFE;
+        break;
+    case G_PARANOID:
+        cli->durability = LTL_PARANOID;
+        break;
+    case G_VERBOSE:
+        cli->verbosity++;
+        break;
+    case G_QUIET:
+        cli->verbosity = -1;
+        break;
+    case G_HELP:
+        return CLI_HELP;
+    default:
+        break;
     }
     return 0;
 }
@@ -217,22 +233,34 @@ int cli_exit_code(int rc)
 {
     switch (rc) {
     case LTL_OK:
-    case LTL_DONE: return EXIT_OK;
-    case LTL_ENOTFOUND: return EXIT_NOTFOUND;
-    case LTL_EBUSY: return EXIT_BUSY;
-    case LTL_ECORRUPT: return EXIT_CORRUPT;
+    case LTL_DONE:
+        return EXIT_OK;
+    case LTL_ENOTFOUND:
+        return EXIT_NOTFOUND;
+    case LTL_EBUSY:
+        return EXIT_BUSY;
+    case LTL_ECORRUPT:
+        return EXIT_CORRUPT;
     case LTL_EIO:
-    case LTL_EBROKEN: return EXIT_IO;
-    case LTL_ENOSPC: return EXIT_NOSPACE;
+    case LTL_EBROKEN:
+        return EXIT_IO;
+    case LTL_ENOSPC:
+        return EXIT_NOSPACE;
     case LTL_EINVAL:
     case LTL_ETOOBIG:
-    case LTL_EPARSE: return EXIT_INPUT;
+    case LTL_EPARSE:
+        return EXIT_INPUT;
     case LTL_EPERM:
-    case LTL_EREADONLY: return EXIT_PERM;
-    case LTL_ECONFIG: return EXIT_CONFIG;
-    case LTL_EEXIST: return EXIT_USAGE;
-    case LTL_EVERSION: return EXIT_VERSION;
-    default: return EXIT_FAILURE_;
+    case LTL_EREADONLY:
+        return EXIT_PERM;
+    case LTL_ECONFIG:
+        return EXIT_CONFIG;
+    case LTL_EEXIST:
+        return EXIT_USAGE;
+    case LTL_EVERSION:
+        return EXIT_VERSION;
+    default:
+        return EXIT_FAILURE_;
     }
 }
 

@@ -17,17 +17,8 @@ extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_sta
 
 /* The command table: `ltl help` lists them in this order. */
 const struct cli_command *const cli_commands[] = {
-    &cmd_init,
-    &cmd_append,
-    &cmd_cat,
-    &cmd_tail,
-    &cmd_stat,
-    &cmd_repair,
-    &cmd_config,
-    &cmd_flatten,
-    &cmd_help,
-    &cmd_version,
-    NULL,
+    &cmd_init,   &cmd_append,  &cmd_cat,  &cmd_tail,    &cmd_stat, &cmd_repair,
+    &cmd_config, &cmd_flatten, &cmd_help, &cmd_version, NULL,
 };
 
 static const char main_usage[] =

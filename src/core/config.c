@@ -134,7 +134,8 @@ static int check_value(const char *where, int k, const char *v)
             return ltl__errf(LTL_ECONFIG, "%s: %s: '%s' is not a size (like 4096, 64K, 16M, 1G)",
                              where, d->name, v);
         break;
-    default: return LTL_ECONFIG;
+    default:
+        return LTL_ECONFIG;
     }
     if (x < d->min || x > d->max)
         return ltl__errf(LTL_ECONFIG, "%s: %s: '%s' is out of range", where, d->name, v);
@@ -327,8 +328,8 @@ int ltl__config_load(ltl_config **out, const char *store_path, const char *overr
         if (!v)
             continue;
         snprintf(origin, sizeof(origin), "env %s", name);
-        if ((rc = check_value(origin, (int)k, v)) || (rc = set_value(cfg, (int)k, v, strlen(v),
-                                                                      origin)))
+        if ((rc = check_value(origin, (int)k, v)) ||
+            (rc = set_value(cfg, (int)k, v, strlen(v), origin)))
             return rc;
     }
     if ((rc = load_overrides(cfg, overrides, "--config")))

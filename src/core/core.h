@@ -15,10 +15,10 @@
 #include <stdint.h>
 #include <string.h>
 
-#define LTL__INTERNAL __attribute__((visibility("hidden")))
-#define LTL__WUR __attribute__((warn_unused_result))
+#define LTL__INTERNAL     __attribute__((visibility("hidden")))
+#define LTL__WUR          __attribute__((warn_unused_result))
 #define LTL__PRINTF(f, a) __attribute__((format(printf, f, a)))
-#define LTL__UNUSED(x) ((void)(x))
+#define LTL__UNUSED(x)    ((void)(x))
 #define LTL__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- allocation (src/core/alloc.c) -------------------------------------- */

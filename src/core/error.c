@@ -21,45 +21,72 @@ static __thread struct err_state tls_err;
 const char *ltl_strerror(int rc)
 {
     switch (rc) {
-    case LTL_OK: return "LTL_OK: success";
-    case LTL_DONE: return "LTL_DONE: no more items";
-    case LTL_EINVAL: return "LTL_EINVAL: invalid argument";
-    case LTL_ENOMEM: return "LTL_ENOMEM: out of memory";
-    case LTL_EIO: return "LTL_EIO: input/output error";
-    case LTL_ENOSPC: return "LTL_ENOSPC: no space left on device";
-    case LTL_EBUSY: return "LTL_EBUSY: store is locked by another writer";
-    case LTL_ENOTFOUND: return "LTL_ENOTFOUND: not found";
-    case LTL_ECORRUPT: return "LTL_ECORRUPT: store is corrupt";
-    case LTL_ETOOBIG: return "LTL_ETOOBIG: too big";
-    case LTL_EREADONLY: return "LTL_EREADONLY: store is open read-only";
-    case LTL_EBROKEN: return "LTL_EBROKEN: an earlier write failed; reopen the store";
-    case LTL_EEXIST: return "LTL_EEXIST: already exists";
-    case LTL_EVERSION: return "LTL_EVERSION: unsupported format version";
-    case LTL_EPARSE: return "LTL_EPARSE: malformed input";
-    case LTL_EPERM: return "LTL_EPERM: permission denied";
-    case LTL_ECONFIG: return "LTL_ECONFIG: bad configuration";
-    case LTL_ETIMEOUT: return "LTL_ETIMEOUT: timed out";
-    default: return "unknown ltl return code";
+    case LTL_OK:
+        return "LTL_OK: success";
+    case LTL_DONE:
+        return "LTL_DONE: no more items";
+    case LTL_EINVAL:
+        return "LTL_EINVAL: invalid argument";
+    case LTL_ENOMEM:
+        return "LTL_ENOMEM: out of memory";
+    case LTL_EIO:
+        return "LTL_EIO: input/output error";
+    case LTL_ENOSPC:
+        return "LTL_ENOSPC: no space left on device";
+    case LTL_EBUSY:
+        return "LTL_EBUSY: store is locked by another writer";
+    case LTL_ENOTFOUND:
+        return "LTL_ENOTFOUND: not found";
+    case LTL_ECORRUPT:
+        return "LTL_ECORRUPT: store is corrupt";
+    case LTL_ETOOBIG:
+        return "LTL_ETOOBIG: too big";
+    case LTL_EREADONLY:
+        return "LTL_EREADONLY: store is open read-only";
+    case LTL_EBROKEN:
+        return "LTL_EBROKEN: an earlier write failed; reopen the store";
+    case LTL_EEXIST:
+        return "LTL_EEXIST: already exists";
+    case LTL_EVERSION:
+        return "LTL_EVERSION: unsupported format version";
+    case LTL_EPARSE:
+        return "LTL_EPARSE: malformed input";
+    case LTL_EPERM:
+        return "LTL_EPERM: permission denied";
+    case LTL_ECONFIG:
+        return "LTL_ECONFIG: bad configuration";
+    case LTL_ETIMEOUT:
+        return "LTL_ETIMEOUT: timed out";
+    default:
+        return "unknown ltl return code";
     }
 }
 
 int ltl__rc_from_errno(int errnum)
 {
     switch (errnum) {
-    case ENOMEM: return LTL_ENOMEM;
+    case ENOMEM:
+        return LTL_ENOMEM;
     case ENOSPC:
     case EDQUOT:
-    case EFBIG: return LTL_ENOSPC;
+    case EFBIG:
+        return LTL_ENOSPC;
     case ENOENT:
-    case ENOTDIR: return LTL_ENOTFOUND;
+    case ENOTDIR:
+        return LTL_ENOTFOUND;
     case EACCES:
     case EPERM:
-    case EROFS: return LTL_EPERM;
+    case EROFS:
+        return LTL_EPERM;
     case EEXIST:
-    case ENOTEMPTY: return LTL_EEXIST;
-    case EINVAL: return LTL_EINVAL;
-    case EWOULDBLOCK: return LTL_EBUSY;
-    default: return LTL_EIO;
+    case ENOTEMPTY:
+        return LTL_EEXIST;
+    case EINVAL:
+        return LTL_EINVAL;
+    case EWOULDBLOCK:
+        return LTL_EBUSY;
+    default:
+        return LTL_EIO;
     }
 }
 

@@ -85,8 +85,8 @@ void ltl__log(const ltl__logger *lg, int level, const char *fmt, ...)
 void ltl_log_stderr(void *ctx, int level, const char *msg)
 {
     LTL__UNUSED(ctx);
-    static const char *const colours[] = {"", "\033[31m", "\033[33m", "\033[36m", "\033[2m",
-                                          "\033[2m"};
+    static const char *const colours[] = {"",         "\033[31m", "\033[33m",
+                                          "\033[36m", "\033[2m",  "\033[2m"};
     const char *no_color = getenv("NO_COLOR");
     bool colour = isatty(STDERR_FILENO) && !(no_color && no_color[0]);
     const char *name = ltl_log_level_name(level);

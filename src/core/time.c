@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define NS_PER_S 1000000000LL
+#define NS_PER_S   1000000000LL
 #define NS_PER_DAY (86400LL * NS_PER_S)
 
 int64_t ltl_time_now(void)
@@ -146,15 +146,27 @@ int64_t ltl__size_parse(const char *text)
         char c = (char)toupper((unsigned char)*end);
         const char *rest = end + 1;
         switch (c) {
-        case 'K': mult = 1ULL << 10; break;
-        case 'M': mult = 1ULL << 20; break;
-        case 'G': mult = 1ULL << 30; break;
-        case 'T': mult = 1ULL << 40; break;
-        case 'B': mult = 1; rest = end + 1; break;
-        default: return -1;
+        case 'K':
+            mult = 1ULL << 10;
+            break;
+        case 'M':
+            mult = 1ULL << 20;
+            break;
+        case 'G':
+            mult = 1ULL << 30;
+            break;
+        case 'T':
+            mult = 1ULL << 40;
+            break;
+        case 'B':
+            mult = 1;
+            rest = end + 1;
+            break;
+        default:
+            return -1;
         }
-        if (c != 'B' && (strcmp(rest, "") != 0 && strcasecmp(rest, "B") != 0 &&
-                         strcasecmp(rest, "iB") != 0))
+        if (c != 'B' &&
+            (strcmp(rest, "") != 0 && strcasecmp(rest, "B") != 0 && strcasecmp(rest, "iB") != 0))
             return -1;
         if (c == 'B' && *rest)
             return -1;
@@ -211,13 +223,14 @@ static int parse_iso(int64_t *out, const char *s)
                 p++;
             if (isdigit((unsigned char)*p) && !digits(&p, 2, &om))
                 return LTL_EPARSE;
-            offset = sign * ((int64_t)oh * 3600 + om * 60) * NS_PER_S;
+            offset = sign * ((int64_t)oh * 3600 + (int64_t)om * 60) * NS_PER_S;
         }
     }
     if (*p)
         return LTL_EPARSE;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *out = days * NS_PER_DAY + ((int64_t)h * 3600 + mi * 60 + sec) * NS_PER_S + frac - offset;
+    *out =
+        days * NS_PER_DAY + ((int64_t)h * 3600 + (int64_t)mi * 60 + sec) * NS_PER_S + frac - offset;
     return LTL_OK;
 }
 

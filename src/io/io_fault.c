@@ -25,7 +25,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#define SECTOR 512
+#define SECTOR  512
 #define MAX_FDS 1024
 
 struct pending_write {
@@ -134,8 +134,8 @@ static void apply_crash(ltl__io_fault *f)
             off_t pos = w->off;
             while (pos < w->off + (off_t)w->len) {
                 off_t sector_end = (pos / SECTOR + 1) * SECTOR;
-                off_t end = sector_end < w->off + (off_t)w->len ? sector_end
-                                                                 : w->off + (off_t)w->len;
+                off_t end =
+                    sector_end < w->off + (off_t)w->len ? sector_end : w->off + (off_t)w->len;
                 if (next_rand(f) & 1) {
                     if (pwrite(fd, w->old + (pos - w->off), (size_t)(end - pos), pos) < 0) {
                     }
@@ -268,8 +268,7 @@ static int sync_common(ltl__io *io, int fd, bool data_only)
     ltl__io_fault *f = F(io);
     pthread_mutex_lock(&f->mu);
     int rc = -1;
-    if (!f->dead && f->crash_sync_nth > 0 &&
-        f->calls[LTL__IO_FDATASYNC] + 1 == f->crash_sync_nth) {
+    if (!f->dead && f->crash_sync_nth > 0 && f->calls[LTL__IO_FDATASYNC] + 1 == f->crash_sync_nth) {
         f->calls[LTL__IO_FDATASYNC]++;
         apply_crash(f);
         errno = EIO;
@@ -395,9 +394,9 @@ ltl__io_fault *ltl__io_fault_new(uint64_t seed)
     ltl__io_fault *f = calloc(1, sizeof(*f));
     if (!f)
         return NULL;
-    f->table = (ltl__io){f_open,  f_close, f_pread,   f_pwrite, f_fdatasync,
-                         f_fsync, f_fallocate, f_ftruncate, f_fstat, f_stat,
-                         f_rename, f_unlink, f_mkdir, f_flock, f_list_dir};
+    f->table = (ltl__io){f_open,   f_close,     f_pread,     f_pwrite, f_fdatasync,
+                         f_fsync,  f_fallocate, f_ftruncate, f_fstat,  f_stat,
+                         f_rename, f_unlink,    f_mkdir,     f_flock,  f_list_dir};
     f->real = ltl__io_real();
     f->rng = seed ? seed : 0x9e3779b97f4a7c15ULL;
     pthread_mutex_init(&f->mu, NULL);
@@ -426,8 +425,7 @@ ltl__io *ltl__io_fault_table(ltl__io_fault *f)
     return &f->table;
 }
 
-void ltl__io_fault_fail(ltl__io_fault *f, enum ltl__io_op op, long nth, int errnum,
-                        bool persistent)
+void ltl__io_fault_fail(ltl__io_fault *f, enum ltl__io_op op, long nth, int errnum, bool persistent)
 {
     pthread_mutex_lock(&f->mu);
     f->fail[op].nth = nth;

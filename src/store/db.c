@@ -153,8 +153,8 @@ static int read_header(struct ltl_db *db, bool *missing)
     if (n < 0)
         rc = ltl__err_sys(errno, "read %s", path);
     else if (n < (ssize_t)sizeof(buf))
-        rc = ltl__errf(LTL_ECORRUPT, "%s is cut short (%zd of %d bytes)", path, n,
-                       LTL__HEADER_SIZE);
+        rc =
+            ltl__errf(LTL_ECORRUPT, "%s is cut short (%zd of %d bytes)", path, n, LTL__HEADER_SIZE);
     else if ((rc = ltl__header_decode(&db->header, buf)))
         ltl__err_prefix("%s", path);
 out:
@@ -211,7 +211,8 @@ static int take_lock(struct ltl_db *db)
     }
     char pid[32];
     int n = snprintf(pid, sizeof(pid), "%ld\n", (long)getpid());
-    if (db->io->ftruncate(db->io, fd, 0) < 0 || ltl__io_pwrite_full(db->io, fd, pid, (size_t)n, 0) < 0) {
+    if (db->io->ftruncate(db->io, fd, 0) < 0 ||
+        ltl__io_pwrite_full(db->io, fd, pid, (size_t)n, 0) < 0) {
         rc = ltl__err_sys(errno, "write %s", path);
         db->io->close(db->io, fd);
         goto out;
@@ -243,7 +244,8 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     if (opts->durability != LTL_DURABILITY_DEFAULT) {
         if (opts->durability < LTL_FORGETFUL || opts->durability > LTL_PARANOID)
             return ltl__errf(LTL_EINVAL, "unknown durability mode %d", opts->durability);
-        snprintf(flag_cfg, sizeof(flag_cfg), "durability=%s", ltl_durability_name(opts->durability));
+        snprintf(flag_cfg, sizeof(flag_cfg), "durability=%s",
+                 ltl_durability_name(opts->durability));
     }
     if ((rc = ltl__config_load(&db->config, db->path, opts->config, flag_cfg[0] ? flag_cfg : NULL,
                                opts->flags)))
@@ -277,8 +279,9 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         if (db->io->list_dir(db->io, db->path, check_empty, &foreign) < 0)
             return ltl__err_sys(errno, "list %s", db->path);
         if (foreign)
-            return ltl__errf(LTL_EEXIST, "%s is not empty and is not an ltl store; refusing to "
-                                         "create a store there",
+            return ltl__errf(LTL_EEXIST,
+                             "%s is not empty and is not an ltl store; refusing to "
+                             "create a store there",
                              db->path);
         if ((rc = ensure_dir(db->io, db->log_dir)) || (rc = write_header(db)))
             return rc;
@@ -316,15 +319,15 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
     db->lock_fd = -1;
     db->flags = opts->flags;
     db->writable = !(opts->flags & LTL_OPEN_READONLY);
-    db->log = (ltl__logger){opts->log, opts->log_ctx, opts->log_level > 0 ? opts->log_level
-                                                                           : LTL_LOG_WARN};
+    db->log = (ltl__logger){opts->log, opts->log_ctx,
+                            opts->log_level > 0 ? opts->log_level : LTL_LOG_WARN};
     pthread_rwlock_init(&db->segs_lock, NULL);
     pthread_mutex_init(&db->manifest_mu, NULL);
     if (opts->version != LTL_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_options.version is %u; this library knows %d",
                          opts->version, LTL_OPTIONS_VERSION);
-    if (opts->flags & ~(unsigned)(LTL_OPEN_CREATE | LTL_OPEN_READONLY | LTL_OPEN_NO_ENV |
-                                  LTL_OPEN_REPAIR))
+    if (opts->flags &
+        ~(unsigned)(LTL_OPEN_CREATE | LTL_OPEN_READONLY | LTL_OPEN_NO_ENV | LTL_OPEN_REPAIR))
         return ltl__errf(LTL_EINVAL, "unknown open flags 0x%x", opts->flags);
     if (path && path[0] != '/') {
         /* messages and manifests name the store by its absolute path */

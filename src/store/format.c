@@ -33,14 +33,16 @@ int ltl__header_decode(struct ltl__store_header *out, const unsigned char in[LTL
     memcpy(out->store_id, in + 16, 16);
     out->created = (int64_t)ltl__get_u64(in + 32);
     if (out->version != LTL__FORMAT_VERSION)
-        return ltl__errf(LTL_EVERSION, "store format version %u is not supported (this ltl reads %d)",
+        return ltl__errf(LTL_EVERSION,
+                         "store format version %u is not supported (this ltl reads %d)",
                          out->version, LTL__FORMAT_VERSION);
     if (out->hash != LTL__HASH_SHA256 || ltl__get_u32(in + 40) != 0)
         return ltl__errf(LTL_EVERSION, "store header names unknown hash %u or flags", out->hash);
     return LTL_OK;
 }
 
-void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE], const struct ltl__seg_header *h)
+void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE],
+                            const struct ltl__seg_header *h)
 {
     memset(out, 0, LTL__SEG_HEADER_SIZE);
     memcpy(out, LTL__SEG_MAGIC, 8);
@@ -54,7 +56,8 @@ void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE], const struc
     ltl__put_u32(out + 60, ltl__crc32c(0, out, 60));
 }
 
-int ltl__seg_header_decode(struct ltl__seg_header *out, const unsigned char in[LTL__SEG_HEADER_SIZE])
+int ltl__seg_header_decode(struct ltl__seg_header *out,
+                           const unsigned char in[LTL__SEG_HEADER_SIZE])
 {
     if (memcmp(in, LTL__SEG_MAGIC, 8) != 0)
         return ltl__errf(LTL_ECORRUPT, "bad segment header magic");
@@ -103,13 +106,20 @@ void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body
 const char *ltl__frame_status_name(enum ltl__frame_status st)
 {
     switch (st) {
-    case LTL__FRAME_OK: return "ok";
-    case LTL__FRAME_END: return "end";
-    case LTL__FRAME_TRUNCATED: return "torn frame";
-    case LTL__FRAME_BAD_LEN: return "garbage (impossible length)";
-    case LTL__FRAME_BAD_CRC: return "checksum mismatch";
-    case LTL__FRAME_BAD_BODY: return "invalid record fields";
-    case LTL__FRAME_BAD_SEQ: return "record out of sequence";
+    case LTL__FRAME_OK:
+        return "ok";
+    case LTL__FRAME_END:
+        return "end";
+    case LTL__FRAME_TRUNCATED:
+        return "torn frame";
+    case LTL__FRAME_BAD_LEN:
+        return "garbage (impossible length)";
+    case LTL__FRAME_BAD_CRC:
+        return "checksum mismatch";
+    case LTL__FRAME_BAD_BODY:
+        return "invalid record fields";
+    case LTL__FRAME_BAD_SEQ:
+        return "record out of sequence";
     }
     return "?";
 }
@@ -175,8 +185,9 @@ int ltl__topic_check(const char *topic, size_t len, bool allow_reserved)
     if ((len == 1 && topic[0] == '.') || (len == 2 && topic[0] == '.' && topic[1] == '.'))
         return ltl__errf(LTL_EINVAL, "topic may not be '.' or '..'");
     if (topic[0] == '_' && !allow_reserved)
-        return ltl__errf(LTL_EINVAL, "topic '%.*s' is reserved: topics starting with '_' belong "
-                                     "to ltl",
+        return ltl__errf(LTL_EINVAL,
+                         "topic '%.*s' is reserved: topics starting with '_' belong "
+                         "to ltl",
                          (int)len, topic);
     return LTL_OK;
 }

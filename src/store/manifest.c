@@ -22,8 +22,8 @@
 #define CACHE_MAX 32
 
 struct ltl__manifest_entry {
-    ltl_manifest m; /* first: a manifest pointer is its entry */
-    char *strings;  /* user, host, machine_id, exe, version, build, NUL-separated */
+    ltl_manifest m;
+    char *strings; /* user, host, machine_id, exe, version, build, NUL-separated */
     long refs;
     struct ltl__manifest_entry *next;
 };
@@ -95,8 +95,8 @@ struct parse_ctx {
     int rc;
 };
 
-static const char *const string_fields[6] = {"user", "host", "machine_id", "exe", "version",
-                                              "build"};
+static const char *const string_fields[6] = {"user", "host",    "machine_id",
+                                             "exe",  "version", "build"};
 
 static int on_field(void *vctx, const ltl_json_event *ev)
 {
@@ -229,7 +229,11 @@ void ltl__manifest_release(struct ltl_db *db, const ltl_manifest *m)
     if (!m)
         return;
     pthread_mutex_lock(&db->manifest_mu);
-    ((struct ltl__manifest_entry *)(void *)(uintptr_t)m)->refs--;
+    for (struct ltl__manifest_entry *e = db->manifests; e; e = e->next)
+        if (&e->m == m) {
+            e->refs--;
+            break;
+        }
     cache_trim(db);
     pthread_mutex_unlock(&db->manifest_mu);
 }

@@ -77,8 +77,8 @@ static int format_pretty(ltl__buf *out, const ltl_record *rec)
     if (!rc && rec->kind != LTL_KIND_DATA)
         rc = ltl__buf_appendf(out, "  (%s)", kind_name(rec->kind));
     if (!rc && rec->manifest)
-        rc = ltl__buf_appendf(out, "  %s@%s pid %" PRId64, rec->manifest->user,
-                              rec->manifest->host, rec->manifest->pid);
+        rc = ltl__buf_appendf(out, "  %s@%s pid %" PRId64, rec->manifest->user, rec->manifest->host,
+                              rec->manifest->pid);
     if (!rc)
         rc = ltl__buf_append(out, "\n", 1);
     if (rc)
@@ -104,14 +104,20 @@ int ltl_record_format(char **buf, size_t *cap, size_t *out_len, const ltl_record
     ltl__buf out = {*buf, 0, *buf ? *cap : 0};
     int rc;
     switch (format) {
-    case LTL_FORMAT_JSONL: rc = format_jsonl(&out, rec); break;
-    case LTL_FORMAT_PRETTY: rc = format_pretty(&out, rec); break;
+    case LTL_FORMAT_JSONL:
+        rc = format_jsonl(&out, rec);
+        break;
+    case LTL_FORMAT_PRETTY:
+        rc = format_pretty(&out, rec);
+        break;
     case LTL_FORMAT_RAW:
         rc = ltl__buf_append(&out, rec->data, rec->len);
         if (!rc)
             rc = ltl__buf_append(&out, "\n", 1);
         break;
-    default: rc = LTL_EINVAL; break;
+    default:
+        rc = LTL_EINVAL;
+        break;
     }
     *buf = out.data; /* the buffer may have moved, whatever happened */
     *cap = out.cap;

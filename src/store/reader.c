@@ -55,17 +55,18 @@ void ltl_cursor_options_init(ltl_cursor_options *opts)
 }
 
 /* Point rec at a decoded body; take a reference to its manifest. */
-static void fill_record(ltl_db *db, ltl_record *rec, char *topic_buf,
-                        const ltl_manifest **held, const struct ltl__body *b)
+static void fill_record(ltl_db *db, ltl_record *rec, char *topic_buf, const ltl_manifest **held,
+                        const struct ltl__body *b)
 {
-    memcpy(topic_buf, b->topic, b->topic_len);
+    if (b->topic_len)
+        memcpy(topic_buf, b->topic, b->topic_len);
     topic_buf[b->topic_len] = '\0';
     if (!*held || (*held)->seq != b->manifest_seq) {
         ltl__manifest_release(db, *held);
         *held = ltl__manifest_acquire(db, b->manifest_seq);
     }
-    *rec = (ltl_record){b->seq,   b->ts,    topic_buf,        b->payload,
-                        b->payload_len, b->kind, b->flags, b->manifest_seq, *held};
+    *rec = (ltl_record){b->seq,  b->ts,    topic_buf,       b->payload, b->payload_len,
+                        b->kind, b->flags, b->manifest_seq, *held};
 }
 
 /* ---- ltl_get --------------------------------------------------------------- */
@@ -161,8 +162,8 @@ int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts
     *out = NULL;
     int rc = LTL_OK;
     if (opts->version != LTL_CURSOR_OPTIONS_VERSION)
-        return ltl__err_end(db, ltl__errf(LTL_EINVAL, "ltl_cursor_options.version is %u",
-                                          opts->version));
+        return ltl__err_end(
+            db, ltl__errf(LTL_EINVAL, "ltl_cursor_options.version is %u", opts->version));
     if (opts->flags & ~(unsigned)(LTL_CURSOR_REVERSE | LTL_CURSOR_SYSTEM))
         return ltl__err_end(db, ltl__errf(LTL_EINVAL, "unknown cursor flags 0x%x", opts->flags));
     ltl_cursor *c = ltl__calloc(1, sizeof(*c));
@@ -275,7 +276,8 @@ static bool wanted(const ltl_cursor *c, const struct ltl__body *b)
 {
     if (b->kind != LTL_KIND_DATA && !(c->flags & LTL_CURSOR_SYSTEM))
         return false;
-    if (c->topic && (b->topic_len != c->topic_len || memcmp(b->topic, c->topic, c->topic_len)))
+    if (c->topic && (b->topic_len != c->topic_len ||
+                     (c->topic_len && memcmp(b->topic, c->topic, c->topic_len) != 0)))
         return false;
     return b->ts >= c->since;
 }
@@ -289,7 +291,7 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
         if (c->hi != LTL__NO_SEQ && c->next > c->hi)
             return LTL_DONE;
         if (!c->positioned) {
-            struct ltl__loc loc;
+            struct ltl__loc loc = {NULL, 0};
             rc = locate(db, c->next, &loc);
             if (rc == LTL_ENOTFOUND)
                 return LTL_DONE;
@@ -300,8 +302,8 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
             c->window.len = 0;
             c->positioned = true;
         }
-        struct ltl__body b;
-        uint64_t size;
+        struct ltl__body b = {0};
+        uint64_t size = 0;
         int status = LTL__FRAME_OK;
         rc = frame_at(c, &b, &size, &status);
         if (rc == LTL_DONE) {
@@ -401,8 +403,8 @@ static int next_reverse(const ltl_record **out, ltl_cursor *c)
         }
         struct ltl__body b;
         uint64_t size;
-        if ((rc = ltl__read_frame(c->db, c->block_seg, c->block_offs[seq - c->block_first], buf,
-                                  &b, &size)))
+        if ((rc = ltl__read_frame(c->db, c->block_seg, c->block_offs[seq - c->block_first], buf, &b,
+                                  &size)))
             return rc;
         if (b.seq != seq)
             return ltl__errf(LTL_ECORRUPT, "segment %s holds seq %llu where %llu belongs",

@@ -28,7 +28,8 @@
 
 /* Where the bytes after the valid data end, and what they hold. */
 struct tail_scan {
-    uint64_t garbage_end; /* end of the last non-zero 8-byte word after `from`; == from when clean */
+    uint64_t
+        garbage_end; /* end of the last non-zero 8-byte word after `from`; == from when clean */
     uint64_t valid_after; /* valid frames of this segment found after `from` (sampled per chunk) */
 };
 
@@ -103,13 +104,20 @@ static const char *stale_salt_source(struct ltl_db *db, struct ltl__segment *seg
 static const char *stop_reason(int stop)
 {
     switch (stop) {
-    case LTL__FRAME_END: return "data after the end of the log";
-    case LTL__FRAME_TRUNCATED: return "torn frame";
-    case LTL__FRAME_BAD_LEN: return "garbage";
-    case LTL__FRAME_BAD_CRC: return "torn or damaged frame (checksum mismatch)";
-    case LTL__FRAME_BAD_BODY: return "damaged frame (invalid record fields)";
-    case LTL__FRAME_BAD_SEQ: return "stale frame (out of sequence)";
-    default: return "bad frame";
+    case LTL__FRAME_END:
+        return "data after the end of the log";
+    case LTL__FRAME_TRUNCATED:
+        return "torn frame";
+    case LTL__FRAME_BAD_LEN:
+        return "garbage";
+    case LTL__FRAME_BAD_CRC:
+        return "torn or damaged frame (checksum mismatch)";
+    case LTL__FRAME_BAD_BODY:
+        return "damaged frame (invalid record fields)";
+    case LTL__FRAME_BAD_SEQ:
+        return "stale frame (out of sequence)";
+    default:
+        return "bad frame";
     }
 }
 
@@ -313,7 +321,7 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     size_t bad_index = n - 1;
     uint64_t bad_off = 0;
     int stop = LTL__FRAME_END;
-    struct tail_scan ts;
+    struct tail_scan ts = {0, 0};
     struct ltl__segment *seg;
     bool repair = db->flags & LTL_OPEN_REPAIR;
     if (repair) {
@@ -334,7 +342,7 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     }
 
     /* What the durable point says must be there. */
-    struct ltl__marker m;
+    struct ltl__marker m = {0, 0, 0, 0};
     int bad_slots = 0;
     bool have_marker = ltl__marker_read(db, &m, &bad_slots) == LTL_OK;
     if (bad_slots)
@@ -342,8 +350,8 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
                  "%s/%s: %d damaged slot(s) ignored (the other slot is used)", db->log_dir,
                  LTL__MARKER_FILE, bad_slots);
     bool garbage = ts.garbage_end > bad_off;
-    bool lost_synced = have_marker && (m.seg_base > seg->base ||
-                                       (m.seg_base == seg->base && m.off > bad_off));
+    bool lost_synced =
+        have_marker && (m.seg_base > seg->base || (m.seg_base == seg->base && m.off > bad_off));
     bool dirty = garbage || lost_synced || bad_index < n - 1;
     if (dirty && lost_synced && !repair) {
         rc = ltl__errf(LTL_ECORRUPT,
@@ -381,11 +389,9 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
                 ts.valid_after, seg->scan_seq, moved.data ? moved.data : "");
             if (!*event)
                 rc = ltl__errf(LTL_ENOMEM, "out of memory");
-            ltl__log(&db->log, LTL_LOG_WARN,
-                     "%s: segment %s offset %llu: %s%s; %llu bytes %s%s%s", repair ? "repair"
-                                                                                  : "recovery",
-                     seg->name, (unsigned long long)bad_off, reason, stale_note,
-                     (unsigned long long)bytes, aside ? "moved to " : "cleared",
+            ltl__log(&db->log, LTL_LOG_WARN, "%s: segment %s offset %llu: %s%s; %llu bytes %s%s%s",
+                     repair ? "repair" : "recovery", seg->name, (unsigned long long)bad_off, reason,
+                     stale_note, (unsigned long long)bytes, aside ? "moved to " : "cleared",
                      aside ? rel(db, aside) : "",
                      bad_index < n - 1 ? " (with every later segment)" : "");
         }

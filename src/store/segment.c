@@ -553,7 +553,7 @@ int ltl__seq_for_time(struct ltl_db *db, int64_t ts, uint64_t *out)
     size_t a = 0, b = seg->nsparse;
     while (a < b) {
         size_t mid = a + (b - a) / 2;
-        int64_t t;
+        int64_t t = 0;
         if ((rc = ts_at(db, seg, sparse_off(seg, mid), &t)))
             goto out;
         if (t < ts)
@@ -565,7 +565,7 @@ int ltl__seq_for_time(struct ltl_db *db, int64_t ts, uint64_t *out)
     uint64_t off = a ? sparse_off(seg, a - 1) : LTL__SEG_HEADER_SIZE;
     uint64_t limit = seg->scan_seq;
     while (seq < limit) {
-        int64_t t;
+        int64_t t = 0;
         unsigned char hdr[4];
         if ((rc = ts_at(db, seg, off, &t)))
             goto out;

@@ -18,21 +18,21 @@
 /* ---- format constants (docs/FORMAT.md) ----------------------------------- */
 
 #define LTL__FORMAT_VERSION 1
-#define LTL__HASH_SHA256 1
+#define LTL__HASH_SHA256    1
 
-#define LTL__HEADER_FILE "LTL"
-#define LTL__HEADER_SIZE 48
+#define LTL__HEADER_FILE  "LTL"
+#define LTL__HEADER_SIZE  48
 #define LTL__HEADER_MAGIC "LTLSTORE"
 
-#define LTL__SEG_MAGIC "LTLSEGMT"
+#define LTL__SEG_MAGIC       "LTLSEGMT"
 #define LTL__SEG_HEADER_SIZE 64
-#define LTL__FRAME_HEADER 8
-#define LTL__BODY_HEADER 32
-#define LTL__BODY_VERSION 1
+#define LTL__FRAME_HEADER    8
+#define LTL__BODY_HEADER     32
+#define LTL__BODY_VERSION    1
 
-#define LTL__MARKER_FILE "synced"
+#define LTL__MARKER_FILE  "synced"
 #define LTL__MARKER_MAGIC "LTLSYNCD"
-#define LTL__MARKER_SLOT 64
+#define LTL__MARKER_SLOT  64
 
 /* Every LTL__SPARSE_EVERY-th frame of a segment has its offset indexed. */
 #define LTL__SPARSE_EVERY 32
@@ -72,7 +72,8 @@ struct ltl__seg_header {
 
 void ltl__seg_header_encode(unsigned char out[LTL__SEG_HEADER_SIZE],
                             const struct ltl__seg_header *h);
-int ltl__seg_header_decode(struct ltl__seg_header *out, const unsigned char in[LTL__SEG_HEADER_SIZE]);
+int ltl__seg_header_decode(struct ltl__seg_header *out,
+                           const unsigned char in[LTL__SEG_HEADER_SIZE]);
 
 /* A decoded body; pointers point into the frame bytes. */
 struct ltl__body {
@@ -137,8 +138,8 @@ struct ltl__segment {
     size_t nsparse, sparse_cap;
     uint64_t scan_off;
     uint64_t scan_seq;
-    int64_t first_ts; /* INT64_MIN until read */
-    int64_t last_ts;  /* of the frame before scan_off */
+    int64_t first_ts;           /* INT64_MIN until read */
+    int64_t last_ts;            /* of the frame before scan_off */
     uint64_t last_manifest_seq; /* of the frame before scan_off */
     /* why the last scan stopped at scan_off: LTL__FRAME_END (clean), a bad
      * frame status, or LTL__FRAME_BAD_SEQ */
@@ -264,7 +265,6 @@ struct ltl_db {
 
     pthread_mutex_t manifest_mu;
     struct ltl__manifest_entry *manifests;
-
 };
 
 /* Open with a given I/O table (tests pass the fault table). */

@@ -51,10 +51,10 @@ struct ltl__writer {
     uint64_t manifest_seq; /* manifest of new records; LTL__NO_SEQ until written */
     char *manifest_json;   /* this process's manifest payload */
 
-    uint64_t pos;    /* offset of the next frame in seg */
-    ltl__buf buf;    /* encoded frames for [buf_off, pos) */
+    uint64_t pos; /* offset of the next frame in seg */
+    ltl__buf buf; /* encoded frames for [buf_off, pos) */
     uint64_t buf_off;
-    ltl__buf spare;  /* the buffer a leader is writing */
+    ltl__buf spare; /* the buffer a leader is writing */
 
     uint64_t written_seq; /* every seq below is written to the OS */
     uint64_t written_off;
@@ -127,15 +127,15 @@ int ltl__marker_read(struct ltl_db *db, struct ltl__marker *out, int *bad_slots)
     db->io->close(db->io, fd);
     for (int i = 0; i < 2; i++) {
         struct ltl__marker m;
-        if ((i + 1) * LTL__MARKER_SLOT > n) {
+        size_t at = (size_t)i * LTL__MARKER_SLOT;
+        if (at + LTL__MARKER_SLOT > (size_t)n)
             continue; /* a slot never written */
-        }
         bool empty = true;
-        for (int b = 0; b < LTL__MARKER_SLOT; b++)
-            empty = empty && slots[i * LTL__MARKER_SLOT + b] == 0;
+        for (size_t b = 0; b < LTL__MARKER_SLOT; b++)
+            empty = empty && slots[at + b] == 0;
         if (empty)
             continue;
-        if (!marker_decode(&m, slots + i * LTL__MARKER_SLOT)) {
+        if (!marker_decode(&m, slots + at)) {
             (*bad_slots)++;
             continue;
         }
@@ -219,8 +219,8 @@ static int segment_create(struct ltl_db *db, uint64_t base, uint64_t size, int *
         goto out;
     }
     if (db->io->fallocate(db->io, fd, (off_t)size) < 0) {
-        rc = ltl__err_sys(errno, "preallocate %llu bytes for segment %s",
-                          (unsigned long long)size, name);
+        rc = ltl__err_sys(errno, "preallocate %llu bytes for segment %s", (unsigned long long)size,
+                          name);
         goto out;
     }
     if (ltl__io_pwrite_full(db->io, fd, hdr, sizeof(hdr), 0) < 0) {
@@ -257,8 +257,9 @@ out:
 
 static int broken_error(struct ltl__writer *w)
 {
-    return ltl__errf(LTL_EBROKEN, "the writer stopped after an earlier failure (%s); close and "
-                                  "reopen the store",
+    return ltl__errf(LTL_EBROKEN,
+                     "the writer stopped after an earlier failure (%s); close and "
+                     "reopen the store",
                      w->broken_msg);
 }
 
@@ -305,9 +306,10 @@ static int lead_locked(struct ltl_db *db, bool sync, bool readback)
         if (got < 0)
             rc = ltl__err_sys(errno, "read back segment %s", w->seg->name);
         else if ((size_t)got != part || memcmp(check, w->spare.data + done, part) != 0)
-            rc = ltl__errf(LTL_EIO, "segment %s offset %llu: read-back differs from what was "
-                                    "written",
-                           w->seg->name, (unsigned long long)(off + done));
+            rc = ltl__errf(LTL_EIO,
+                           "segment %s offset %llu: read-back differs from what was "
+                           "written",
+                           w->seg->name, (unsigned long long)off + done);
         done += part;
     }
     if (rc == LTL_OK && sync)
@@ -376,8 +378,8 @@ static int roll_locked(struct ltl_db *db, uint64_t need)
     uint64_t size = db->cfg.segment_size;
     if (size < LTL__SEG_HEADER_SIZE + need + LTL__FRAME_HEADER)
         size = ltl__align8(LTL__SEG_HEADER_SIZE + need + LTL__FRAME_HEADER);
-    int fd;
-    uint64_t salt;
+    int fd = -1;
+    uint64_t salt = 0;
     if ((rc = segment_create(db, w->next_seq, size, &fd, &salt)))
         goto out; /* e.g. ENOSPC: the store stays usable, the append fails */
     if ((rc = ltl__segs_add(db, w->next_seq))) {
@@ -416,7 +418,7 @@ static int ensure_room_locked(struct ltl_db *db, uint64_t need)
             return rc;
     }
     return ltl__buf_reserve(&w->buf, (size_t)need) ? ltl__errf(LTL_ENOMEM, "out of memory")
-                                                    : LTL_OK;
+                                                   : LTL_OK;
 }
 
 /* Encode one record at the end of the buffer. Room is reserved. */
@@ -452,8 +454,8 @@ static int manifest_locked(struct ltl_db *db)
     if (w->manifest_seq != LTL__NO_SEQ)
         return LTL_OK;
     size_t len = strlen(w->manifest_json);
-    int rc = ensure_room_locked(db, ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 +
-                                                    len));
+    int rc =
+        ensure_room_locked(db, ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 + len));
     if (rc)
         return rc;
     if (w->manifest_seq != LTL__NO_SEQ)
@@ -538,8 +540,9 @@ static int checked_flags(struct ltl_db *db, const ltl_msg *m, size_t index, size
     if (!m->data && m->len)
         return ltl__errf(LTL_EINVAL, "%smessage data is NULL", which);
     if (m->len > db->cfg.message_max)
-        return ltl__errf(LTL_ETOOBIG, "%smessage is %zu bytes; the limit (message.max_size) is %llu",
-                         which, m->len, (unsigned long long)db->cfg.message_max);
+        return ltl__errf(LTL_ETOOBIG,
+                         "%smessage is %zu bytes; the limit (message.max_size) is %llu", which,
+                         m->len, (unsigned long long)db->cfg.message_max);
     if (m->flags & ~(unsigned)(LTL_APPEND_JSON | LTL_APPEND_DETECT))
         return ltl__errf(LTL_EINVAL, "%sunknown append flags 0x%x", which, m->flags);
     *out_flags = 0;
@@ -558,7 +561,7 @@ static int checked_flags(struct ltl_db *db, const ltl_msg *m, size_t index, size
 int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uint64_t *out_first)
 {
     struct ltl__writer *w = db->writer;
-    unsigned small_flags[64];
+    unsigned small_flags[64] = {0};
     unsigned *flags = count <= 64 ? small_flags : ltl__malloc(count * sizeof(*flags));
     if (!flags)
         return ltl__errf(LTL_ENOMEM, "out of memory");
@@ -589,8 +592,12 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uin
         if (w->buf.len >= FLUSH_THRESHOLD && !w->io_busy)
             rc = commit_locked(db, last, false);
         break;
-    case LTL_SAFE: rc = commit_locked(db, last, false); break;
-    default: rc = commit_locked(db, last, true); break;
+    case LTL_SAFE:
+        rc = commit_locked(db, last, false);
+        break;
+    default:
+        rc = commit_locked(db, last, true);
+        break;
     }
     if (rc == LTL_OK && out_first)
         *out_first = first;
@@ -609,8 +616,8 @@ int ltl__writer_system_event(struct ltl_db *db, const char *json)
     pthread_mutex_lock(&w->mu);
     int rc = manifest_locked(db);
     if (rc == LTL_OK)
-        rc = ensure_room_locked(db, ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 +
-                                                    len));
+        rc = ensure_room_locked(db,
+                                ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 + len));
     if (rc == LTL_OK) {
         uint64_t seq = encode_locked(w, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1,
                                      json, len, LTL_RECORD_JSON);
@@ -705,8 +712,8 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
     ltl__free(marker_path);
     if (rc)
         return rc;
-    struct ltl__marker m;
-    int bad;
+    struct ltl__marker m = {0, 0, 0, 0};
+    int bad = 0;
     bool have_marker = ltl__marker_read(db, &m, &bad) == LTL_OK;
     if (have_marker)
         w->marker_gen = m.generation;

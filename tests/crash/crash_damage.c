@@ -19,7 +19,7 @@
 
 #define RECORDS 12
 
-static char *base_dir;     /* a clean small store */
+static char *base_dir;             /* a clean small store */
 static uint64_t ends[RECORDS + 2]; /* end offset of each frame in the segment (seq order) */
 static uint64_t data_end;
 static char payloads[RECORDS + 2][64];
@@ -29,8 +29,8 @@ static int build_store(void **state)
     (void)state;
     base_dir = tu_tmpdir();
     char *dir = tu_path(base_dir, "store");
-    ltl_db *db = cu_open(dir, ltl__io_real(), LTL_PARANOID, LTL_OPEN_CREATE, "segment.size=64K",
-                         NULL);
+    ltl_db *db =
+        cu_open(dir, ltl__io_real(), LTL_PARANOID, LTL_OPEN_CREATE, "segment.size=64K", NULL);
     for (int i = 0; i < RECORDS; i++) {
         snprintf(payloads[i + 1], sizeof(payloads[i + 1]), "record number %d %.*s", i, i * 3,
                  "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx");
@@ -139,9 +139,8 @@ static void truncation_at_every_offset(void **state)
         if (!db)
             fail_msg("cut at %" PRIu64 ": open failed: %s", at, ltl_strerror(rc));
         assert_int_equal(check_prefix(db), whole);
-        assert_int_equal(ltl_append(NULL, db, "t", payloads[whole + 1],
-                                    strlen(payloads[whole + 1]), 0),
-                         LTL_OK);
+        assert_int_equal(
+            ltl_append(NULL, db, "t", payloads[whole + 1], strlen(payloads[whole + 1]), 0), LTL_OK);
         assert_int_equal(ltl_close(db), LTL_OK);
         db = open_logged(dir, LTL_OPEN_READONLY, &cap, &rc);
         assert_non_null(db);

@@ -17,7 +17,7 @@
 #include <errno.h>
 
 #define CONFIG "segment.size=64K"
-#define COUNT 60
+#define COUNT  60
 
 static int message(char *buf, size_t cap, int i)
 {
@@ -276,7 +276,7 @@ static int alloc_workload(const char *dir)
         int r_ = (call);                                                                           \
         if (r_ != LTL_OK && r_ != LTL_DONE) {                                                      \
             if (r_ != LTL_ENOMEM)                                                                  \
-                fail_msg("%s gave %s: %s", #call, ltl_strerror(r_), ltl_errmsg(db));              \
+                fail_msg("%s gave %s: %s", #call, ltl_strerror(r_), ltl_errmsg(db));               \
             if (!first_error)                                                                      \
                 first_error = r_;                                                                  \
         }                                                                                          \

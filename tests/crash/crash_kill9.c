@@ -15,7 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define ROUNDS 20
+#define ROUNDS    20
 #define MAX_LINES 4000
 
 struct acked {

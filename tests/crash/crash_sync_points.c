@@ -16,9 +16,9 @@
 
 #include <pthread.h>
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 24
-#define CONFIG "segment.size=64K,sync.interval=1ms"
+#define CONFIG     "segment.size=64K,sync.interval=1ms"
 
 struct ack {
     bool ok;
@@ -121,9 +121,9 @@ static void verify(const char *dir, int mode, int threads, struct run *runs, boo
     ltl_cursor_close(cur);
     for (int t = 0; t < threads; t++)
         for (int i = 0; i < runs[t].count; i++) {
-            bool must = mode == LTL_PARANOID ? runs[t].acks[i].ok
-                                             : runs[t].acks[i].ok &&
-                                                   runs[t].acks[i].seq < runs[t].synced_upto;
+            bool must = mode == LTL_PARANOID
+                            ? runs[t].acks[i].ok
+                            : runs[t].acks[i].ok && runs[t].acks[i].seq < runs[t].synced_upto;
             if (must && !found[t][i])
                 fail_msg("acknowledged record t%d-%d (seq %" PRIu64 ") was lost", t, i,
                          runs[t].acks[i].seq);
@@ -199,8 +199,8 @@ static void crash_everywhere(int mode, int threads, int seeds)
     }
     /* the model really tore and dropped writes */
     assert_true(total.dropped > 0 && total.torn > 0 && total.kept > 0);
-    print_message("  unsynced writes: %ld kept, %ld dropped, %ld torn\n", total.kept,
-                  total.dropped, total.torn);
+    print_message("  unsynced writes: %ld kept, %ld dropped, %ld torn\n", total.kept, total.dropped,
+                  total.torn);
 }
 
 static void crash_paranoid(void **state)

@@ -45,9 +45,13 @@ static void crc32c_vectors(void **state)
 static void base64_roundtrip(void **state)
 {
     (void)state;
-    static const char *const cases[][2] = {{"", ""},         {"f", "Zg=="},     {"fo", "Zm8="},
-                                            {"foo", "Zm9v"}, {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
-                                            {"foobar", "Zm9vYmFy"}};
+    static const char *const cases[][2] = {{"", ""},
+                                           {"f", "Zg=="},
+                                           {"fo", "Zm8="},
+                                           {"foo", "Zm9v"},
+                                           {"foob", "Zm9vYg=="},
+                                           {"fooba", "Zm9vYmE="},
+                                           {"foobar", "Zm9vYmFy"}};
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         ltl__buf enc = {0}, dec = {0};
         assert_int_equal(ltl__base64_encode(&enc, cases[i][0], strlen(cases[i][0])), LTL_OK);
@@ -91,8 +95,17 @@ static void time_parse_format(void **state)
     assert_true(t == 42);
     assert_int_equal(ltl_time_parse(&t, "now", now), LTL_OK);
     assert_true(t == now);
-    const char *bad[] = {"", "2025-13-01", "2025-11-21T25:00", "-15", "-15parsecs", "soon",
-                         "2025-11-21T10:00:00Zjunk", "@", "@12x", "-", "2025-1-1"};
+    const char *bad[] = {"",
+                         "2025-13-01",
+                         "2025-11-21T25:00",
+                         "-15",
+                         "-15parsecs",
+                         "soon",
+                         "2025-11-21T10:00:00Zjunk",
+                         "@",
+                         "@12x",
+                         "-",
+                         "2025-1-1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         assert_int_equal(ltl_time_parse(&t, bad[i], now), LTL_EPARSE);
     char buf[40];

@@ -77,9 +77,9 @@ static void roundtrip_every_mode(void **state)
         uint64_t n = mode == LTL_PARANOID ? 600 : 2000, seq;
         for (uint64_t i = 0; i < n; i++) {
             message_for(msg, sizeof(msg), i);
-            assert_int_equal(ltl_append(&seq, db, i % 2 ? "odd" : NULL, msg, strlen(msg),
-                                        LTL_APPEND_JSON),
-                             LTL_OK);
+            assert_int_equal(
+                ltl_append(&seq, db, i % 2 ? "odd" : NULL, msg, strlen(msg), LTL_APPEND_JSON),
+                LTL_OK);
             assert_true(seq == i + 1); /* seq 0 is the manifest */
         }
         check_contents(db, n, NULL); /* the writer's own handle reads its buffer too */
@@ -119,7 +119,9 @@ static void batches_are_checked_whole(void **state)
     ltl_db *db = open_store(dir, LTL_SAFE, LTL_OPEN_CREATE, "message.max_size=1K");
     char big[2000];
     memset(big, 'b', sizeof(big));
-    ltl_msg msgs[4] = {{NULL, "a", 1, 0}, {"t", "{}", 2, LTL_APPEND_JSON}, {"bad topic", "c", 1, 0},
+    ltl_msg msgs[4] = {{NULL, "a", 1, 0},
+                       {"t", "{}", 2, LTL_APPEND_JSON},
+                       {"bad topic", "c", 1, 0},
                        {NULL, "d", 1, 0}};
     uint64_t first = 99;
     assert_int_equal(ltl_append_batch(&first, db, msgs, 4), LTL_EINVAL);
