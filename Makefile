@@ -17,7 +17,7 @@ CMAKE_FLAGS ?=
 all: build
 
 bootstrap:
-	@scripts/bootstrap
+	@sh scripts/bootstrap
 
 $(BUILD)/build.ninja:
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
@@ -46,7 +46,7 @@ check: bootstrap
 	@echo "make check: all tests passed (release and ASan+UBSan builds)"
 
 bench: build
-	@scripts/bootstrap bench
+	@sh scripts/bootstrap bench
 	@bench/run $(BUILD)
 
 fuzz: bootstrap
