@@ -274,14 +274,14 @@ static int remove_tmp(void *ctx, const char *name)
 
 /* The first bad point of the whole log, for repair: the segment index and
  * offset, or index == count when every segment is whole. */
-static int find_first_bad(struct ltl_db *db, size_t *out_index, uint64_t *out_off, int *out_stop,
-                          struct tail_scan *out_ts)
+static int find_first_bad(struct ltl_db *db, size_t start, size_t *out_index, uint64_t *out_off,
+                          int *out_stop, struct tail_scan *out_ts)
 {
     size_t n = ltl__segs_count(db);
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = start; i < n; i++) {
         struct ltl__segment *seg = ltl__segs_at(db, i);
         int rc = ltl__seg_open_read(db, seg);
-        if (rc == LTL_ECORRUPT && i > 0) {
+        if (rc == LTL_ECORRUPT && i > start) {
             /* an unreadable segment header: the log ends with the previous segment */
             struct ltl__segment *prev = ltl__segs_at(db, i - 1);
             *out_index = i - 1;
@@ -322,24 +322,7 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     uint64_t bad_off = 0;
     int stop = LTL__FRAME_END;
     struct tail_scan ts = {0, 0};
-    struct ltl__segment *seg;
     bool repair = db->flags & LTL_OPEN_REPAIR;
-    if (repair) {
-        if ((rc = find_first_bad(db, &bad_index, &bad_off, &stop, &ts)))
-            return rc;
-        if (bad_index == n)
-            bad_index = n - 1;
-        seg = ltl__segs_at(db, bad_index);
-        if (bad_index == n - 1 && ts.garbage_end <= seg->scan_off)
-            bad_off = seg->scan_off; /* whole: nothing to repair */
-    } else {
-        seg = ltl__segs_at(db, n - 1);
-        if ((rc = ltl__seg_open_read(db, seg)) || (rc = ltl__seg_scan(db, seg, LTL__NO_SEQ)) ||
-            (rc = scan_after(db, seg, seg->scan_off, &ts)))
-            goto fail;
-        bad_off = seg->scan_off;
-        stop = seg->scan_stop;
-    }
 
     /* What the durable point says must be there. */
     struct ltl__marker m = {0, 0, 0, 0};
@@ -349,6 +332,26 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
         ltl__log(&db->log, LTL_LOG_WARN,
                  "%s/%s: %d damaged slot(s) ignored (the other slot is used)", db->log_dir,
                  LTL__MARKER_FILE, bad_slots);
+
+    /* Scan from the segment of the durable point: segments before it are
+     * synced (verify checks them). In safe and paranoid mode that is the
+     * tail; a forgetful writer does not sync when it moves to a new segment,
+     * so after it the point may lie further back. Repair scans everything. */
+    size_t start = n - 1;
+    if (repair)
+        start = 0;
+    else if (have_marker)
+        for (size_t i = 0; i + 1 < n; i++)
+            if (ltl__segs_at(db, i)->base == m.seg_base)
+                start = i;
+    if ((rc = find_first_bad(db, start, &bad_index, &bad_off, &stop, &ts)))
+        goto fail;
+    if (bad_index == n) {
+        bad_index = n - 1; /* whole */
+        bad_off = ltl__segs_at(db, n - 1)->scan_off;
+    }
+    struct ltl__segment *seg = ltl__segs_at(db, bad_index);
+
     bool garbage = ts.garbage_end > bad_off;
     bool lost_synced =
         have_marker && (m.seg_base > seg->base || (m.seg_base == seg->base && m.off > bad_off));

@@ -61,6 +61,8 @@ struct ltl__writer {
     uint64_t synced_seq; /* every seq below is on disk */
     uint64_t synced_off;
 
+    uint64_t unsynced_base; /* forgetful: first segment left unsynced by a roll, or NO_SEQ */
+
     bool io_busy;   /* a leader is writing */
     bool sync_busy; /* the syncer runs fdatasync */
     bool rolling;   /* a new segment is being created */
@@ -275,6 +277,27 @@ static void set_broken(struct ltl_db *db, int rc)
              ltl_strerror(rc));
 }
 
+/* fdatasync the segments [from, to) a forgetful writer left unsynced when it
+ * rolled: before the durable point may move past them. Runs as the leader. */
+static int sync_rolled_segments(struct ltl_db *db, uint64_t from, uint64_t to)
+{
+    for (size_t i = 0; i < ltl__segs_count(db); i++) {
+        struct ltl__segment *seg = ltl__segs_at(db, i);
+        if (seg->base < from || seg->base >= to)
+            continue;
+        int fd = db->io->open(db->io, seg->path, O_RDONLY, 0);
+        if (fd < 0)
+            return ltl__err_sys(errno, "open segment %s", seg->path);
+        int rc = db->io->fdatasync(db->io, fd) < 0
+                     ? ltl__err_sys(errno, "fdatasync segment %s", seg->name)
+                     : LTL_OK;
+        db->io->close(db->io, fd);
+        if (rc)
+            return rc;
+    }
+    return LTL_OK;
+}
+
 /* Take the buffer and write it (and sync, and read back) with the lock
  * released. Caller holds w->mu and saw !io_busy. */
 static int lead_locked(struct ltl_db *db, bool sync, bool readback)
@@ -290,10 +313,13 @@ static int lead_locked(struct ltl_db *db, bool sync, bool readback)
     w->buf_off = off + n;
     int fd = w->fd;
     uint64_t base = w->seg->base;
+    uint64_t unsynced_base = sync ? w->unsynced_base : LTL__NO_SEQ;
     pthread_mutex_unlock(&w->mu);
 
     int rc = LTL_OK;
-    if (n && ltl__io_pwrite_full(db->io, fd, w->spare.data, n, (off_t)off) < 0)
+    if (unsynced_base != LTL__NO_SEQ)
+        rc = sync_rolled_segments(db, unsynced_base, base);
+    if (rc == LTL_OK && n && ltl__io_pwrite_full(db->io, fd, w->spare.data, n, (off_t)off) < 0)
         rc = ltl__err_sys(errno, "write %zu bytes to segment %s at offset %llu", n, w->seg->name,
                           (unsigned long long)off);
     if (rc == LTL_OK && sync && db->io->fdatasync(db->io, fd) < 0)
@@ -325,6 +351,8 @@ static int lead_locked(struct ltl_db *db, bool sync, bool readback)
         if (sync) {
             w->synced_seq = end_seq;
             w->synced_off = off + n;
+            if (unsynced_base != LTL__NO_SEQ)
+                w->unsynced_base = LTL__NO_SEQ;
         }
     }
     w->io_busy = false;
@@ -364,13 +392,16 @@ static int commit_all_locked(struct ltl_db *db, bool sync)
 }
 
 /* Move to a new segment big enough for `need` bytes of frames. The old
- * segment is written and synced first in every mode: recovery scans only
- * the tail segment, so the ones before it must be whole. */
+ * segment is written, and synced in every mode but forgetful, so the
+ * durable point moves to the new segment and recovery scans only the tail.
+ * A forgetful writer leaves the durable point behind (recovery then scans
+ * from its segment on) and touches the disk only to write. */
 static int roll_locked(struct ltl_db *db, uint64_t need)
 {
     struct ltl__writer *w = db->writer;
+    bool sync = w->mode != LTL_FORGETFUL;
     w->rolling = true;
-    int rc = commit_all_locked(db, true);
+    int rc = commit_all_locked(db, sync);
     while (rc == LTL_OK && (w->io_busy || w->sync_busy))
         pthread_cond_wait(&w->cond, &w->mu);
     if (rc)
@@ -387,15 +418,19 @@ static int roll_locked(struct ltl_db *db, uint64_t need)
         goto out;
     }
     db->io->close(db->io, w->fd);
+    if (!sync && w->unsynced_base == LTL__NO_SEQ)
+        w->unsynced_base = w->seg->base;
     w->seg = ltl__segs_find(db, w->next_seq);
     w->fd = fd;
     w->salt = salt;
     w->seg_size = size;
     w->pos = w->buf_off = w->written_off = w->synced_off = LTL__SEG_HEADER_SIZE;
     ltl__log(&db->log, LTL_LOG_DEBUG, "new segment %s", w->seg->name);
-    pthread_mutex_unlock(&w->mu);
-    marker_update(db, w->seg->base, LTL__SEG_HEADER_SIZE, w->next_seq);
-    pthread_mutex_lock(&w->mu);
+    if (sync) {
+        pthread_mutex_unlock(&w->mu);
+        marker_update(db, w->seg->base, LTL__SEG_HEADER_SIZE, w->next_seq);
+        pthread_mutex_lock(&w->mu);
+    }
 out:
     w->rolling = false;
     pthread_cond_broadcast(&w->cond);
@@ -509,12 +544,12 @@ static void *syncer_main(void *arg)
         if (w->stopping || w->broken)
             continue;
         ltl__err_begin();
-        if (w->mode == LTL_CASUAL) {
-            if (w->synced_seq < w->next_seq && !w->rolling)
-                (void)commit_all_locked(db, true);
-        } else if (w->mode == LTL_SAFE) {
-            (void)sync_written_locked(db);
-        }
+        /* casual: write the buffer, then sync like safe mode; the fdatasync
+         * runs without io_busy, so appenders can write a full buffer meanwhile
+         * instead of growing it */
+        if (w->mode == LTL_CASUAL && w->written_seq < w->next_seq && !w->rolling)
+            (void)commit_all_locked(db, false);
+        (void)sync_written_locked(db);
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -589,7 +624,9 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uin
     switch (w->mode) {
     case LTL_FORGETFUL:
     case LTL_CASUAL:
-        if (w->buf.len >= FLUSH_THRESHOLD && !w->io_busy)
+        /* a full buffer is written by the appender that filled it (waiting
+         * for a write in flight first): the buffer stays near its threshold */
+        if (w->buf.len >= FLUSH_THRESHOLD)
             rc = commit_locked(db, last, false);
         break;
     case LTL_SAFE:
@@ -622,7 +659,7 @@ int ltl__writer_system_event(struct ltl_db *db, const char *json)
         uint64_t seq = encode_locked(w, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1,
                                      json, len, LTL_RECORD_JSON);
         /* ltl's own events are always made durable */
-        rc = commit_locked(db, seq, w->mode != LTL_FORGETFUL);
+        rc = commit_locked(db, seq, true); /* in every mode, forgetful included */
     }
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -699,6 +736,7 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
     w->mode = db->cfg.durability;
     w->interval_ns = db->cfg.sync_interval_ns;
     w->manifest_seq = LTL__NO_SEQ;
+    w->unsynced_base = LTL__NO_SEQ;
     w->next_seq = tail->next_seq;
     w->last_ts = tail->last_ts;
     w->written_seq = w->synced_seq = tail->next_seq;

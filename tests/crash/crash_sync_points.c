@@ -6,8 +6,8 @@
  * dies. Then, with the real table:
  *   - the store opens (recovery) and holds a prefix of what was appended:
  *     every record is one the workload wrote, whole, in order, at its seq;
- *   - every acknowledged record survives (paranoid: all acks; safe and
- *     casual: everything before the last ltl_sync that returned);
+ *   - every acknowledged record survives (paranoid: all acks; safe, casual
+ *     and forgetful: everything before the last ltl_sync that returned);
  *   - recovery run twice gives the same store, byte for byte;
  *   - appends work after, and are there after a reopen.
  * Paranoid runs 4 threads (group commit) with segment rolls.
@@ -221,12 +221,21 @@ static void crash_casual(void **state)
     crash_everywhere(LTL_CASUAL, 1, 3);
 }
 
+/* forgetful rolls without syncing: recovery scans from the durable point's
+ * segment on, across segments */
+static void crash_forgetful(void **state)
+{
+    (void)state;
+    crash_everywhere(LTL_FORGETFUL, 1, 3);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(crash_paranoid),
         cmocka_unit_test(crash_safe),
         cmocka_unit_test(crash_casual),
+        cmocka_unit_test(crash_forgetful),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
