@@ -4,7 +4,8 @@
  * the real table, counting them, and can
  *  - fail the Nth call of an operation with a chosen errno (once or from then on),
  *  - make the Nth pwrite short (a legal partial transfer),
- *  - simulate a crash: every write since the file's last fdatasync/fsync is,
+ *  - simulate a crash: every write since the file's last fdatasync/fsync (or
+ *    O_DSYNC write) is,
  *    at random, kept, dropped (old bytes restored) or torn (each 512-byte
  *    sector kept or restored on its own, so a later sector can survive an
  *    earlier one); then every further call fails with EIO, as if the process
@@ -52,6 +53,7 @@ struct ltl__io_fault {
     bool dead;
     uint64_t rng;
     char *fd_path[MAX_FDS];
+    bool fd_dsync[MAX_FDS]; /* opened with O_DSYNC: each write is also a sync point */
     struct pending_write *head, *tail;
     struct ltl__io_crash_stats stats;
 };
@@ -175,6 +177,7 @@ static int f_open(ltl__io *io, const char *path, int flags, mode_t mode)
         if (fd >= 0 && fd < MAX_FDS) {
             free(f->fd_path[fd]);
             f->fd_path[fd] = strdup(path);
+            f->fd_dsync[fd] = (flags & O_DSYNC) != 0;
         }
     }
     int saved = errno;
@@ -256,6 +259,20 @@ static ssize_t f_pwrite(ltl__io *io, int fd, const void *buf, size_t len, off_t 
     else
         f->head = w;
     f->tail = w;
+    if (f->fd_dsync[fd]) {
+        /* O_DSYNC: this write is a sync point too. A crash there may lose
+         * or tear it; a failed sync reports the write as failed. */
+        if (f->crash_sync_nth > 0 && f->calls[LTL__IO_FDATASYNC] + 1 == f->crash_sync_nth) {
+            f->calls[LTL__IO_FDATASYNC]++;
+            apply_crash(f);
+            errno = EIO;
+            n = -1;
+        } else if (should_fail(f, LTL__IO_FDATASYNC)) {
+            n = -1;
+        } else {
+            drop_pending_for(f, f->fd_path[fd]);
+        }
+    }
 out:;
     int saved = errno;
     pthread_mutex_unlock(&f->mu);

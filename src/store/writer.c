@@ -43,6 +43,7 @@ struct ltl__writer {
 
     struct ltl__segment *seg; /* the tail segment */
     int fd;                   /* read-write descriptor of seg */
+    int open_flags;           /* O_DSYNC in paranoid mode: each write is its own sync */
     uint64_t salt;
     uint64_t seg_size; /* its file size */
 
@@ -197,8 +198,8 @@ static int random_bytes(void *out, size_t len)
 /* Create segment `base` of `size` bytes durably: written under a temporary
  * name, preallocated, synced, renamed, directory synced. A crash leaves
  * either no segment or a whole one. *out_fd is open read-write. */
-static int segment_create(struct ltl_db *db, uint64_t base, uint64_t size, int *out_fd,
-                          uint64_t *out_salt)
+static int segment_create(struct ltl_db *db, uint64_t base, uint64_t size, int extra_flags,
+                          int *out_fd, uint64_t *out_salt)
 {
     char name[32];
     ltl__seg_name(name, sizeof(name), base);
@@ -215,7 +216,7 @@ static int segment_create(struct ltl_db *db, uint64_t base, uint64_t size, int *
         goto out;
     unsigned char hdr[LTL__SEG_HEADER_SIZE];
     ltl__seg_header_encode(hdr, &h);
-    fd = db->io->open(db->io, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+    fd = db->io->open(db->io, tmp, O_RDWR | O_CREAT | O_TRUNC | extra_flags, 0644);
     if (fd < 0) {
         rc = ltl__err_sys(errno, "create segment %s", tmp);
         goto out;
@@ -320,9 +321,12 @@ static int lead_locked(struct ltl_db *db, bool sync, bool readback)
     if (unsynced_base != LTL__NO_SEQ)
         rc = sync_rolled_segments(db, unsynced_base, base);
     if (rc == LTL_OK && n && ltl__io_pwrite_full(db->io, fd, w->spare.data, n, (off_t)off) < 0)
-        rc = ltl__err_sys(errno, "write %zu bytes to segment %s at offset %llu", n, w->seg->name,
-                          (unsigned long long)off);
-    if (rc == LTL_OK && sync && db->io->fdatasync(db->io, fd) < 0)
+        rc = ltl__err_sys(errno, "write %zu bytes%s to segment %s at offset %llu", n,
+                          (w->open_flags & O_DSYNC) ? " (O_DSYNC: write and sync)" : "",
+                          w->seg->name, (unsigned long long)off);
+    /* paranoid writes through O_DSYNC: the write was the sync (one system call,
+     * and the device may use a FUA write instead of a cache flush) */
+    if (rc == LTL_OK && sync && !(w->open_flags & O_DSYNC) && db->io->fdatasync(db->io, fd) < 0)
         rc = ltl__err_sys(errno, "fdatasync segment %s", w->seg->name);
     for (size_t done = 0; rc == LTL_OK && readback && done < n;) {
         /* a fixed buffer: nothing may fail to allocate once records are encoded */
@@ -411,7 +415,7 @@ static int roll_locked(struct ltl_db *db, uint64_t need)
         size = ltl__align8(LTL__SEG_HEADER_SIZE + need + LTL__FRAME_HEADER);
     int fd = -1;
     uint64_t salt = 0;
-    if ((rc = segment_create(db, w->next_seq, size, &fd, &salt)))
+    if ((rc = segment_create(db, w->next_seq, size, w->open_flags, &fd, &salt)))
         goto out; /* e.g. ENOSPC: the store stays usable, the append fails */
     if ((rc = ltl__segs_add(db, w->next_seq))) {
         db->io->close(db->io, fd);
@@ -734,6 +738,7 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
     w->fd = -1;
     w->marker_fd = -1;
     w->mode = db->cfg.durability;
+    w->open_flags = w->mode == LTL_PARANOID ? O_DSYNC : 0;
     w->interval_ns = db->cfg.sync_interval_ns;
     w->manifest_seq = LTL__NO_SEQ;
     w->unsynced_base = LTL__NO_SEQ;
@@ -760,7 +765,7 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
         return ltl__errf(LTL_ENOMEM, "out of memory");
 
     if (!tail->seg) {
-        if ((rc = segment_create(db, 0, db->cfg.segment_size, &w->fd, &w->salt)) ||
+        if ((rc = segment_create(db, 0, db->cfg.segment_size, w->open_flags, &w->fd, &w->salt)) ||
             (rc = ltl__segs_add(db, 0)))
             return rc;
         w->seg = ltl__segs_find(db, 0);
@@ -773,7 +778,7 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
         w->salt = w->seg->salt;
         w->seg_size = w->seg->file_size;
         w->pos = tail->end_off;
-        w->fd = db->io->open(db->io, w->seg->path, O_RDWR, 0);
+        w->fd = db->io->open(db->io, w->seg->path, O_RDWR | w->open_flags, 0);
         if (w->fd < 0)
             return ltl__err_sys(errno, "open segment %s for writing", w->seg->path);
         /* what a crashed writer left in the page cache may not be on disk yet:

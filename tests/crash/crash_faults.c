@@ -67,7 +67,7 @@ static void workload(const char *dir, ltl__io *io, struct outcome *o)
         } else {
             assert_true(rc == LTL_EIO || rc == LTL_ENOSPC);
             assert_true(strstr(why, "errno") || strstr(why, "read-back"));
-            if (strstr(why, "fdatasync"))
+            if (strstr(why, "fdatasync") || strstr(why, "O_DSYNC"))
                 sync_failed = true;
         }
     }
@@ -189,16 +189,43 @@ static void broken_after_failed_fdatasync(void **state)
                        false);
     rc = ltl_append(NULL, db, NULL, "two", 3, 0);
     assert_int_equal(rc, LTL_EIO);
-    assert_non_null(strstr(ltl_errmsg(db), "fdatasync"));
-    /* the next fdatasync would succeed, but the writer must not trust it */
+    /* paranoid writes through O_DSYNC: the failed sync is the write's */
+    assert_non_null(strstr(ltl_errmsg(db), "O_DSYNC"));
+    /* the next sync would succeed, but the writer must not trust it */
     rc = ltl_append(NULL, db, NULL, "three", 5, 0);
     assert_int_equal(rc, LTL_EBROKEN);
-    assert_non_null(strstr(ltl_errmsg(db), "fdatasync"));
+    assert_non_null(strstr(ltl_errmsg(db), "O_DSYNC"));
     assert_int_equal(ltl_sync(db), LTL_EBROKEN);
     ltl_close(db);
     ltl__io_fault_free(f);
     db = cu_open(dir, ltl__io_real(), LTL_PARANOID, 0, CONFIG, NULL);
     assert_int_equal(ltl_append(NULL, db, NULL, "four", 4, 0), LTL_OK);
+    assert_int_equal(ltl_close(db), LTL_OK);
+    free(dir);
+}
+
+/* safe mode: the fdatasync that fails is the syncer's or ltl_sync's */
+static void broken_after_failed_fdatasync_safe(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    ltl__io_fault *f = ltl__io_fault_new(11);
+    ltl_db *db = cu_open(dir, ltl__io_fault_table(f), LTL_SAFE, LTL_OPEN_CREATE,
+                         CONFIG ",sync.interval=1h", NULL);
+    assert_int_equal(ltl_append(NULL, db, NULL, "one", 3, 0), LTL_OK);
+    ltl__io_fault_fail(f, LTL__IO_FDATASYNC, ltl__io_fault_calls(f, LTL__IO_FDATASYNC) + 1, EIO,
+                       false);
+    assert_int_equal(ltl_sync(db), LTL_EIO);
+    assert_non_null(strstr(ltl_errmsg(db), "fdatasync"));
+    assert_int_equal(ltl_append(NULL, db, NULL, "two", 3, 0), LTL_EBROKEN);
+    assert_non_null(strstr(ltl_errmsg(db), "reopen"));
+    ltl_close(db);
+    ltl__io_fault_free(f);
+    db = cu_open(dir, ltl__io_real(), LTL_SAFE, 0, CONFIG, NULL);
+    ltl_record *rec;
+    assert_int_equal(ltl_get(&rec, db, 1), LTL_OK); /* "one" was written to the OS */
+    assert_memory_equal(rec->data, "one", 3);
+    ltl_record_free(rec);
     assert_int_equal(ltl_close(db), LTL_OK);
     free(dir);
 }
@@ -349,6 +376,7 @@ int main(void)
         cmocka_unit_test(fallocate_enospc),
         cmocka_unit_test(open_read_rename_eio),
         cmocka_unit_test(broken_after_failed_fdatasync),
+        cmocka_unit_test(broken_after_failed_fdatasync_safe),
         cmocka_unit_test(short_writes_are_completed),
         cmocka_unit_test(disk_full_at_a_roll),
         cmocka_unit_test(nth_allocation_fails),
