@@ -82,6 +82,8 @@ enum {
     LTL_EPERM = -14,    /**< permission denied, or an unsafe file mode */
     LTL_ECONFIG = -15,  /**< unknown configuration key or bad value */
     LTL_ETIMEOUT = -16, /**< a wait timed out */
+    LTL_EKEY = -17,     /**< wrong key or damaged ciphertext */
+    LTL_EVERIFY = -18,  /**< verification failed (hash, proof, signature) */
 };
 
 /**
@@ -156,8 +158,8 @@ typedef struct ltl_db ltl_db;
 enum {
     LTL_DURABILITY_DEFAULT = 0, /**< from the `durability` config key (default: safe) */
     LTL_FORGETFUL = 1,          /**< acknowledged in memory; never synced */
-    LTL_CASUAL = 2,             /**< acknowledged in the process buffer; written and synced every sync.interval */
-    LTL_SAFE = 3,               /**< acknowledged once written to the OS; synced every sync.interval */
+    LTL_CASUAL = 2,             /**< acknowledged in the process buffer; synced each interval */
+    LTL_SAFE = 3,               /**< acknowledged once written to the OS; synced each interval */
     LTL_PARANOID = 4,           /**< acknowledged once on disk (group commit) and read back */
 };
 
@@ -172,16 +174,19 @@ enum {
 
 /** Options for ltl_open(). Initialise with ltl_options_init() or LTL_OPTIONS_INIT. */
 typedef struct ltl_options {
-    unsigned int version;  /**< LTL_OPTIONS_VERSION */
-    unsigned int flags;    /**< LTL_OPEN_* */
-    int durability;        /**< LTL_DURABILITY_DEFAULT or a mode; overrides config */
-    const char *config;    /**< "key=value,key=value" overrides (the --config layer), or NULL */
-    ltl_log_fn log;        /**< log sink, or NULL for silence */
-    void *log_ctx;         /**< passed to log */
-    int log_level;         /**< 0: from the `log.level` key; else LTL_LOG_* */
+    unsigned int version; /**< LTL_OPTIONS_VERSION */
+    unsigned int flags;   /**< LTL_OPEN_* */
+    int durability;       /**< LTL_DURABILITY_DEFAULT or a mode; overrides config */
+    const char *config;   /**< "key=value,key=value" overrides (the --config layer), or NULL */
+    ltl_log_fn log;       /**< log sink, or NULL for silence */
+    void *log_ctx;        /**< passed to log */
+    int log_level;        /**< 0: from the `log.level` key; else LTL_LOG_* */
 } ltl_options;
 
-#define LTL_OPTIONS_INIT {LTL_OPTIONS_VERSION, 0, LTL_DURABILITY_DEFAULT, NULL, NULL, NULL, 0}
+#define LTL_OPTIONS_INIT                                                                           \
+    {                                                                                              \
+        LTL_OPTIONS_VERSION, 0, LTL_DURABILITY_DEFAULT, NULL, NULL, NULL, 0                        \
+    }
 
 /** Fill @p opts with defaults (the same as LTL_OPTIONS_INIT). */
 LTL_API void ltl_options_init(ltl_options *opts);
@@ -319,15 +324,16 @@ typedef struct ltl_manifest {
 
 /** A record: envelope and payload. */
 typedef struct ltl_record {
-    uint64_t seq;                 /**< position in the log, from 0 */
-    int64_t ts;                   /**< append time, ns since the epoch, UTC; non-decreasing */
-    const char *topic;            /**< NUL-terminated */
-    const void *data;             /**< payload bytes (not NUL-terminated) */
-    size_t len;                   /**< payload length */
-    unsigned int kind;            /**< LTL_KIND_* */
-    unsigned int flags;           /**< LTL_RECORD_* */
-    uint64_t manifest_seq;        /**< seq of the manifest that applies */
-    const ltl_manifest *manifest; /**< that manifest, or NULL if unreadable; valid as long as the record */
+    uint64_t seq;          /**< position in the log, from 0 */
+    int64_t ts;            /**< append time, ns since the epoch, UTC; non-decreasing */
+    const char *topic;     /**< NUL-terminated */
+    const void *data;      /**< payload bytes (not NUL-terminated) */
+    size_t len;            /**< payload length */
+    unsigned int kind;     /**< LTL_KIND_* */
+    unsigned int flags;    /**< LTL_RECORD_* */
+    uint64_t manifest_seq; /**< seq of the manifest that applies */
+    const ltl_manifest
+        *manifest; /**< that manifest, or NULL if unreadable; valid as long as the record */
 } ltl_record;
 
 /**
@@ -365,7 +371,9 @@ typedef struct ltl_cursor_options {
 } ltl_cursor_options;
 
 #define LTL_CURSOR_OPTIONS_INIT                                                                    \
-    {LTL_CURSOR_OPTIONS_VERSION, 0, 0, UINT64_MAX, INT64_MIN, INT64_MAX, NULL}
+    {                                                                                              \
+        LTL_CURSOR_OPTIONS_VERSION, 0, 0, UINT64_MAX, INT64_MIN, INT64_MAX, NULL                   \
+    }
 
 /** Fill @p opts with defaults (the same as LTL_CURSOR_OPTIONS_INIT). */
 LTL_API void ltl_cursor_options_init(ltl_cursor_options *opts);
@@ -426,20 +434,20 @@ LTL_API int ltl_record_format(char **buf, size_t *cap, size_t *out_len, const lt
 
 /** What ltl_stat() reports. */
 typedef struct ltl_info {
-    uint64_t records;          /**< records in the log (the next seq) */
-    int64_t first_ts;          /**< ts of seq 0 (0 when empty) */
-    int64_t last_ts;           /**< ts of the last record (0 when empty) */
-    uint64_t segments;         /**< segment files */
-    uint64_t log_bytes;        /**< bytes of frames in the segments */
-    uint64_t disk_bytes;       /**< bytes the segment files occupy on disk */
-    uint64_t segment_size;     /**< the preallocation size of new segments */
-    uint64_t durable_records;  /**< records known synced (writer handle; else = records) */
-    int durability;            /**< the mode of this handle */
-    int writable;              /**< 1 for a writer handle */
-    int64_t writer_pid;        /**< pid in the lock file when a writer holds it, else 0 */
-    unsigned int format;       /**< on-disk format version */
-    unsigned char store_id[16];/**< random id of the store */
-    int64_t created;           /**< creation time, ns since the epoch */
+    uint64_t records;           /**< records in the log (the next seq) */
+    int64_t first_ts;           /**< ts of seq 0 (0 when empty) */
+    int64_t last_ts;            /**< ts of the last record (0 when empty) */
+    uint64_t segments;          /**< segment files */
+    uint64_t log_bytes;         /**< bytes of frames in the segments */
+    uint64_t disk_bytes;        /**< bytes the segment files occupy on disk */
+    uint64_t segment_size;      /**< the preallocation size of new segments */
+    uint64_t durable_records;   /**< records known synced (writer handle; else = records) */
+    int durability;             /**< the mode of this handle */
+    int writable;               /**< 1 for a writer handle */
+    int64_t writer_pid;         /**< pid in the lock file when a writer holds it, else 0 */
+    unsigned int format;        /**< on-disk format version */
+    unsigned char store_id[16]; /**< random id of the store */
+    int64_t created;            /**< creation time, ns since the epoch */
 } ltl_info;
 
 /**
@@ -549,12 +557,14 @@ LTL_API int64_t ltl_time_now(void);
 
 /** Where and why JSON input was rejected. */
 typedef struct ltl_json_error {
-    int code;          /**< LTL_OK; LTL_EPARSE (malformed, or nested deeper than max_depth); LTL_ENOMEM */
-    char message[160]; /**< what is wrong, e.g. "expected ',' or '}' after a member"; "" when none */
-    uint64_t offset;   /**< byte offset of the offending byte from the start of the input, from 0 */
-    uint64_t line;     /**< line of that byte, from 1 */
-    uint64_t column;   /**< column of that byte in bytes, from 1 */
-    uint64_t document; /**< index of the document in the input, from 0 (JSON Lines: the line's document) */
+    int code; /**< LTL_OK; LTL_EPARSE (malformed, or nested deeper than max_depth); LTL_ENOMEM */
+    char
+        message[160]; /**< what is wrong, e.g. "expected ',' or '}' after a member"; "" when none */
+    uint64_t offset;  /**< byte offset of the offending byte from the start of the input, from 0 */
+    uint64_t line;    /**< line of that byte, from 1 */
+    uint64_t column;  /**< column of that byte in bytes, from 1 */
+    uint64_t document; /**< index of the document in the input, from 0 (JSON Lines: the line's
+                          document) */
 } ltl_json_error;
 
 /** How the input is split into documents (ltl_json_options.mode). */
@@ -628,7 +638,10 @@ typedef struct ltl_json_options {
     void *error_ctx;            /**< passed to on_error */
 } ltl_json_options;
 
-#define LTL_JSON_OPTIONS_INIT {LTL_JSON_OPTIONS_VERSION, LTL_JSON_MODE_AUTO, 0, 0, NULL, NULL}
+#define LTL_JSON_OPTIONS_INIT                                                                      \
+    {                                                                                              \
+        LTL_JSON_OPTIONS_VERSION, LTL_JSON_MODE_AUTO, 0, 0, NULL, NULL                             \
+    }
 
 /** Fill @p opts with defaults (the same as LTL_JSON_OPTIONS_INIT). */
 LTL_API void ltl_json_options_init(ltl_json_options *opts);
@@ -657,8 +670,8 @@ typedef struct ltl_json_parser ltl_json_parser;
  * @param out receives the parser; free it with ltl_json_parser_free().
  * @return LTL_OK; LTL_EINVAL (bad options); LTL_ENOMEM.
  */
-LTL_API int ltl_json_parser_new(ltl_json_parser **out, const ltl_json_options *opts,
-                                ltl_json_fn fn, void *ctx);
+LTL_API int ltl_json_parser_new(ltl_json_parser **out, const ltl_json_options *opts, ltl_json_fn fn,
+                                void *ctx);
 
 /**
  * Feed the next @p len bytes. Events of every value completed by them are
@@ -691,7 +704,8 @@ enum {
     LTL_JSON_FLAT_LINES = 1, /**< "path = value" lines; documents separated by an empty line */
     LTL_JSON_FLAT_JSON = 2,  /**< one object {"path": value, ...} per document, one per line */
     LTL_JSON_FLAT_TSV = 3,   /**< "path<TAB>short key<TAB>value" lines, documents as in LINES */
-    LTL_JSON_FLAT_GRON = 4,  /**< gron's statements, byte for byte (gron --stream for several documents) */
+    LTL_JSON_FLAT_GRON =
+        4, /**< gron's statements, byte for byte (gron --stream for several documents) */
 };
 
 /**
@@ -708,8 +722,8 @@ enum {
  * @return LTL_OK; LTL_EPARSE; LTL_EINVAL (bad format or options); LTL_ENOMEM.
  * @note thread-safe.
  */
-LTL_API int ltl_json_flatten(char **out, size_t *out_len, const void *json, size_t len,
-                             int format, const ltl_json_options *opts, ltl_json_error *err);
+LTL_API int ltl_json_flatten(char **out, size_t *out_len, const void *json, size_t len, int format,
+                             const ltl_json_options *opts, ltl_json_error *err);
 
 /** Receives output of a streaming flattener or unflattener. Return 0 to go on, non-zero to stop. */
 typedef int (*ltl_json_write_fn)(void *ctx, const void *data, size_t len);
@@ -723,9 +737,8 @@ typedef int (*ltl_json_write_fn)(void *ctx, const void *data, size_t len);
  * so holds) one document's statements, as gron does.
  * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM. Feed returns the writer's non-zero value.
  */
-LTL_API int ltl_json_flattener_new(ltl_json_parser **out, int format,
-                                   const ltl_json_options *opts, ltl_json_write_fn write,
-                                   void *ctx);
+LTL_API int ltl_json_flattener_new(ltl_json_parser **out, int format, const ltl_json_options *opts,
+                                   ltl_json_write_fn write, void *ctx);
 
 /**
  * Rebuild JSON from flat text: any LTL_JSON_FLAT_* format, or 0 to detect
@@ -780,8 +793,8 @@ LTL_API void ltl_json_unflattener_free(ltl_json_unflattener *u);
  *         pointer is malformed); LTL_EPARSE (the document is not valid JSON).
  * @note thread-safe. The whole document is validated.
  */
-LTL_API int ltl_json_pointer_get(const char **out, size_t *out_len, const void *json,
-                                 size_t len, const char *pointer, ltl_json_error *err);
+LTL_API int ltl_json_pointer_get(const char **out, size_t *out_len, const void *json, size_t len,
+                                 const char *pointer, ltl_json_error *err);
 
 #ifdef __cplusplus
 }

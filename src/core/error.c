@@ -57,6 +57,10 @@ const char *ltl_strerror(int rc)
         return "LTL_ECONFIG: bad configuration";
     case LTL_ETIMEOUT:
         return "LTL_ETIMEOUT: timed out";
+    case LTL_EKEY:
+        return "LTL_EKEY: wrong key or damaged ciphertext";
+    case LTL_EVERIFY:
+        return "LTL_EVERIFY: verification failed";
     default:
         return "unknown ltl return code";
     }
