@@ -28,6 +28,7 @@ enum {
     EXIT_PERM = 10,    /* permission denied, or an unsafe key file mode */
     EXIT_CONFIG = 11,  /* bad configuration */
     EXIT_VERSION = 12, /* the store's format is newer than this ltl */
+    EXIT_KEY = 13,     /* a wrong or missing key: cannot decrypt, sign or check */
     EXIT_INTERRUPTED = 130,
 };
 
@@ -77,7 +78,7 @@ struct cli_command {
 
 extern const struct cli_command *const cli_commands[];
 extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
-    cmd_config;
+    cmd_config, cmd_checkpoint, cmd_verify, cmd_proof, cmd_check_proof, cmd_audit, cmd_keygen;
 
 /* Print usage text of a command to stdout. */
 void cli_usage(const struct cli_command *cmd);
@@ -105,6 +106,17 @@ bool cli_parse_time(struct cli *cli, const char *what, const char *text, int64_t
 
 /* Write buf to stdout (buffered); false once stdout failed (say, the reader went away). */
 bool cli_write(const void *buf, size_t len);
+
+/* A progress bar on stderr (terminal only, not with -q). */
+struct cli_progress {
+    bool enabled, shown;
+    const char *label;
+    int64_t start, last;
+};
+void cli_progress_init(struct cli_progress *p, const struct cli *cli, const char *label);
+/* done and total in bytes (total 0: unknown); throttled, so call it freely. */
+void cli_progress_update(struct cli_progress *p, uint64_t done, uint64_t total);
+void cli_progress_end(struct cli_progress *p);
 
 /* true once SIGINT/SIGTERM arrived (installed by main for long commands). */
 extern volatile int cli_interrupted;

@@ -5,6 +5,8 @@
  */
 #include "cli.h"
 
+#include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -18,7 +20,7 @@ static int print_key(void *vctx, const char *key, const char *value, const char 
 {
     struct list_ctx *c = vctx;
     if (c->origin)
-        printf("%-18s %-12s %s\n", key, value, origin);
+        printf("%-20s %-12s %s\n", key, value[0] ? value : "\"\"", origin);
     else
         printf("%s = %s\n", key, value);
     if (c->help)
@@ -93,6 +95,15 @@ static int config_run(struct cli *cli, int argc, char **argv)
         }
         printf("%s\n", v);
     } else if (strcmp(action, "set") == 0 && npos == 3) {
+        /* a key file named relative to here is stored by its absolute path */
+        char abs_path[PATH_MAX];
+        if (strncmp(pos[1], "keys.", 5) == 0 && pos[2][0] && pos[2][0] != '/') {
+            if (!realpath(pos[2], abs_path)) {
+                code = cli_fail(cli, EXIT_NOTFOUND, "%s: %s", pos[2], strerror(errno));
+                goto out;
+            }
+            pos[2] = abs_path;
+        }
         if ((rc = ltl_config_write(cfg, layer, pos[1], pos[2]))) {
             code = cli_fail_rc(cli, rc, ltl_config_errmsg(cfg), "cannot set");
             goto out;

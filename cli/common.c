@@ -259,6 +259,10 @@ int cli_exit_code(int rc)
         return EXIT_USAGE;
     case LTL_EVERSION:
         return EXIT_VERSION;
+    case LTL_EVERIFY:
+        return EXIT_VERIFY;
+    case LTL_EKEY:
+        return EXIT_KEY;
     default:
         return EXIT_FAILURE_;
     }

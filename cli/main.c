@@ -12,13 +12,31 @@
 #include <string.h>
 #include <unistd.h>
 
-extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
-    cmd_config, cmd_help, cmd_version, cmd_flatten;
+extern const struct cli_command cmd_help, cmd_version, cmd_flatten;
 
 /* The command table: `ltl help` lists them in this order. */
 const struct cli_command *const cli_commands[] = {
-    &cmd_init,   &cmd_append,  &cmd_cat,  &cmd_tail,    &cmd_stat, &cmd_repair,
-    &cmd_config, &cmd_flatten, &cmd_help, &cmd_version, NULL,
+    /* the log */
+    &cmd_init,
+    &cmd_append,
+    &cmd_cat,
+    &cmd_tail,
+    &cmd_stat,
+    &cmd_repair,
+    /* trust */
+    &cmd_checkpoint,
+    &cmd_verify,
+    &cmd_proof,
+    &cmd_check_proof,
+    &cmd_audit,
+    &cmd_keygen,
+    /* JSON */
+    &cmd_flatten,
+    /* the tool */
+    &cmd_config,
+    &cmd_help,
+    &cmd_version,
+    NULL,
 };
 
 static const char main_usage[] =
@@ -44,7 +62,7 @@ static void print_main_usage(FILE *f)
 {
     fputs(main_usage, f);
     for (const struct cli_command *const *c = cli_commands; *c; c++)
-        fprintf(f, "  %-10s %s\n", (*c)->name, (*c)->summary);
+        fprintf(f, "  %-12s %s\n", (*c)->name, (*c)->summary);
     fputs("\nExit codes: 'ltl help exit-codes'.\n", f);
 }
 
@@ -74,10 +92,12 @@ static const char exit_codes_text[] =
     "    6  I/O error, or a writer that failed earlier and must be reopened\n"
     "    7  no space left on the device\n"
     "    8  input rejected: not JSON (--json), too big, bad topic, bad line\n"
-    "    9  verification failed\n"
+    "    9  verification failed: a damaged record, a bad proof or signature, a rewritten\n"
+    "       history\n"
     "   10  permission denied, or an unsafe file mode\n"
     "   11  bad configuration: unknown key or bad value\n"
     "   12  the store's format version is newer than this ltl\n"
+    "   13  a wrong or missing key: cannot decrypt, sign or check\n"
     "  130  interrupted (SIGINT)\n";
 
 static int help_run(struct cli *cli, int argc, char **argv)

@@ -306,7 +306,8 @@ enum {
 /** Record flags. */
 enum {
     LTL_RECORD_JSON = 1 << 0,      /**< the payload is valid JSON */
-    LTL_RECORD_ENCRYPTED = 1 << 1, /**< the payload is encrypted */
+    LTL_RECORD_ENCRYPTED = 1 << 1, /**< the payload is encrypted: data holds the sealed bytes */
+    LTL_RECORD_SEALED = 1 << 2,    /**< stored encrypted, decrypted with keys.read: data is plain */
 };
 
 /** A manifest: who and what wrote a run of records. Lives as long as the record showing it. */
@@ -320,6 +321,8 @@ typedef struct ltl_manifest {
     const char *exe;        /**< writer executable path */
     const char *version;    /**< ltl version of the writer */
     const char *build;      /**< ltl build (commit) of the writer */
+    const char *read_key;   /**< id (8 hex digits) of the read key it sealed with, or "" */
+    const char *check_key;  /**< the check key of its write key ("name+id"), or "" */
 } ltl_manifest;
 
 /** A record: envelope and payload. */
@@ -458,6 +461,148 @@ LTL_API int ltl_stat(ltl_info *out, ltl_db *db);
 
 /** The name of a durability mode ("safe"), "?" when unknown. */
 LTL_API const char *ltl_durability_name(int mode);
+
+/* ------------------------------------------------------------------------
+ * Trust: checkpoints, verification, proofs, keys, audit (docs/TRUST.md)
+ * ------------------------------------------------------------------------ */
+
+/** Where a call that has no handle reports its failure. */
+typedef struct ltl_error {
+    int code;          /**< the return code, LTL_OK when none */
+    char message[512]; /**< what went wrong, "" when nothing */
+} ltl_error;
+
+/**
+ * Append a checkpoint of the whole log to STORE/checkpoints: the log and
+ * its hash index are synced first; signed with keys.write, or unsigned when
+ * no write key is configured. A writer also checkpoints at close and every
+ * checkpoint.interval when records came in.
+ * @param out receives the checkpoint text (C2SP signed note; free with
+ *        ltl_free), or NULL.
+ * @return LTL_OK; LTL_EREADONLY; LTL_EBROKEN; LTL_EIO; LTL_ENOSPC; LTL_ENOMEM.
+ */
+LTL_API int ltl_checkpoint(char **out, ltl_db *db);
+
+/** Verification modes. */
+enum {
+    LTL_VERIFY_FULL = 0, /**< every segment, the whole hash index, every checkpoint */
+    LTL_VERIFY_TAIL = 1, /**< from the last checkpoint on (quick) */
+};
+
+/** Progress of a long call: done and total in the call's unit (bytes for verify). */
+typedef void (*ltl_progress_fn)(void *ctx, uint64_t done, uint64_t total);
+
+#define LTL_VERIFY_OPTIONS_VERSION 1
+
+/** What ltl_verify() checks. Initialise with ltl_verify_options_init(). */
+typedef struct ltl_verify_options {
+    unsigned int version;     /**< LTL_VERIFY_OPTIONS_VERSION */
+    int mode;                 /**< LTL_VERIFY_FULL or LTL_VERIFY_TAIL */
+    const char *against;      /**< a checkpoint kept elsewhere, or NULL: check that the
+                                   store extends it (a consistency proof) */
+    size_t against_len;       /**< its length */
+    unsigned int threads;     /**< segments checked in parallel; 0: one per CPU */
+    ltl_progress_fn progress; /**< called about 5 times a second, or NULL */
+    void *progress_ctx;       /**< passed to progress */
+} ltl_verify_options;
+
+/** Fill @p opts with defaults (full, no checkpoint to check against). */
+LTL_API void ltl_verify_options_init(ltl_verify_options *opts);
+
+/** What ltl_verify() found. */
+typedef struct ltl_verify_report {
+    int ok;                      /**< 1 when everything checked holds */
+    uint64_t records;            /**< records whose frames and leaves were checked */
+    uint64_t bytes;              /**< bytes of frames checked */
+    uint64_t from_seq;           /**< the first seq checked (0, or the last checkpoint's size) */
+    uint64_t segments;           /**< segments checked */
+    uint64_t tree_size;          /**< leaves in the hash index */
+    uint64_t unhashed;           /**< records past the hash index (a writer is appending) */
+    uint64_t checkpoints;        /**< checkpoints checked */
+    uint64_t signed_checkpoints; /**< of which signed by the configured check key */
+    uint64_t against_size;       /**< size of the checkpoint checked against */
+    int against_signed;          /**< 1 when its signature verified with the check key */
+    uint64_t bad_seq;            /**< the first bad record, UINT64_MAX when none or not a record */
+    char bad_segment[32];        /**< the file of the problem ("" when none) */
+    uint64_t bad_offset;         /**< byte offset of the problem in that file */
+    char problem[512];           /**< what is wrong, "" when ok */
+    double seconds;              /**< how long it took */
+} ltl_verify_report;
+
+/**
+ * Verify the store: frame checksums, leaf hashes against the records, the
+ * hash index against its leaves, every checkpoint's signature (with the
+ * configured check key) and root; optionally that the store extends a
+ * checkpoint kept elsewhere. Segments are checked in parallel.
+ * @return LTL_OK (all holds); LTL_EVERIFY (a problem: @p out says which
+ *         and where, ltl_errmsg() too); LTL_EIO; LTL_ENOMEM.
+ * @note works on a reader or a writer handle; records a writer appends
+ *       meanwhile are checked as far as the index reaches.
+ */
+LTL_API int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opts);
+
+/**
+ * A C2SP tlog-proof that record @p seq is in the checkpoint of @p size
+ * leaves (UINT64_MAX: the last checkpoint). The record's body (envelope
+ * and payload, as hashed) travels in the proof, so it can be checked with
+ * no store: ltl_proof_check().
+ * @param out receives the proof text (free with ltl_free).
+ * @return LTL_OK; LTL_ENOTFOUND (no such checkpoint, or seq not in it); LTL_EIO.
+ */
+LTL_API int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size);
+
+/**
+ * A consistency proof that the checkpoint of @p new_size (UINT64_MAX: the
+ * last) extends any log of @p old_size leaves with the same first records.
+ * @param out receives the proof text (free with ltl_free).
+ */
+LTL_API int ltl_proof_consistency(char **out, ltl_db *db, uint64_t old_size, uint64_t new_size);
+
+/**
+ * Check a tlog-proof from ltl_proof() offline: the checkpoint's signature
+ * with @p check_key (a check key text; NULL: not checked) and the record's
+ * inclusion in it; with @p record, also that the record's payload is those
+ * bytes.
+ * @param out receives a JSON object describing what was proven (seq, ts,
+ *        topic, checkpoint size and origin, whether signed, the message);
+ *        free with ltl_free.
+ * @return LTL_OK; LTL_EVERIFY (the proof does not hold: @p err says why);
+ *         LTL_EPARSE (not a proof or not a key); LTL_ENOMEM.
+ */
+LTL_API int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_len,
+                            const char *check_key, size_t check_key_len, const void *record,
+                            size_t record_len);
+
+/**
+ * Make a write key and its check key named @p name (Ed25519, signed-note
+ * text formats) and write them to @p write_key_path (mode 0600) and
+ * @p check_key_path (0644). Existing files are never overwritten.
+ * @return LTL_OK; LTL_EEXIST; LTL_EINVAL (bad name); LTL_EIO; LTL_EPERM.
+ */
+LTL_API int ltl_keygen(ltl_error *err, const char *name, const char *write_key_path,
+                       const char *check_key_path);
+
+/** Make a read key named @p name (32 random bytes) into @p path (mode 0600). */
+LTL_API int ltl_keygen_read(ltl_error *err, const char *name, const char *path);
+
+/** What ltl_audit() saw. */
+typedef struct ltl_audit_report {
+    int first;          /**< 1 when the state file did not exist yet */
+    uint64_t old_size;  /**< the checkpoint remembered in the state file */
+    uint64_t new_size;  /**< the store's last checkpoint */
+    char old_checkpoint[1024]; /**< the two checkpoints' texts, to show on failure */
+    char new_checkpoint[1024];
+} ltl_audit_report;
+
+/**
+ * Check that the store's last checkpoint extends the one remembered in
+ * @p state_path (a consistency proof), then remember the new one there.
+ * A rewritten, forked or rolled-back history fails with LTL_EVERIFY and the
+ * state file is left as it was.
+ * @return LTL_OK; LTL_EVERIFY; LTL_ENOTFOUND (the store has no checkpoint);
+ *         LTL_EIO; LTL_EPARSE (the state file is not a checkpoint).
+ */
+LTL_API int ltl_audit(ltl_audit_report *out, ltl_db *db, const char *state_path);
 
 /* ------------------------------------------------------------------------
  * Configuration (docs/CONFIG.md)

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum key_type { T_ENUM, T_DURATION, T_SIZE, T_LEVEL };
+enum key_type { T_ENUM, T_DURATION, T_SIZE, T_LEVEL, T_STRING };
 
 struct key_def {
     const char *name;
@@ -31,8 +31,18 @@ struct key_def {
 
 /* Sorted by name: `ltl config list` prints them in this order. */
 static const struct key_def keys[] = {
+    {"checkpoint.interval", T_DURATION, "10m", NULL, 0, 7LL * 86400 * 1000000000LL,
+     "how often a writer appends a checkpoint when records came in (0: only at close)"},
+    {"checkpoint.origin", T_STRING, "", NULL, 0, 0,
+     "the origin line of checkpoints (empty: ltl/<store id>)"},
     {"durability", T_ENUM, "safe", "forgetful|casual|safe|paranoid", 0, 0,
      "when an append is acknowledged: forgetful|casual|safe|paranoid (docs/DURABILITY.md)"},
+    {"keys.check", T_STRING, "", NULL, 0, 0,
+     "check key file that verifies checkpoints (empty: derived from keys.write)"},
+    {"keys.read", T_STRING, "", NULL, 0, 0,
+     "read key file: payloads are encrypted with it, and decrypted for readers that have it"},
+    {"keys.write", T_STRING, "", NULL, 0, 0,
+     "write key file (mode 0600) that signs checkpoints (empty: checkpoints are unsigned)"},
     {"log.level", T_LEVEL, "warn", "off|error|warn|info|debug|trace", 0, 0,
      "diagnostics threshold: off|error|warn|info|debug|trace"},
     {"message.max_size", T_SIZE, "16M", NULL, 1, 1LL << 30,
@@ -41,6 +51,8 @@ static const struct key_def keys[] = {
      "preallocated size of each segment file (64K..4G)"},
     {"sync.interval", T_DURATION, "100ms", NULL, 1000000LL, 3600LL * 1000000000LL,
      "longest delay before buffered records are written and synced (1ms..1h)"},
+    {"verify.on_open", T_ENUM, "none", "none|tail|full", 0, 0,
+     "what a writer verifies when it opens: none|tail (since the last checkpoint)|full"},
 };
 
 #define NKEYS LTL__ARRAY_LEN(keys)
@@ -116,6 +128,7 @@ static int check_value(const char *where, int k, const char *v)
     const struct key_def *d = &keys[k];
     int64_t x;
     switch (d->type) {
+    case T_STRING: return LTL_OK;
     case T_ENUM:
     case T_LEVEL:
         if (!enum_has(d->choices, v))
@@ -369,6 +382,13 @@ int ltl__config_values(struct ltl__config_values *out, const ltl_config *cfg)
     out->segment_size = (uint64_t)ltl__size_parse(ltl__config_str(cfg, "segment.size"));
     out->message_max = (uint64_t)ltl__size_parse(ltl__config_str(cfg, "message.max_size"));
     out->log_level = ltl__log_level_parse(ltl__config_str(cfg, "log.level"));
+    out->checkpoint_interval_ns = ltl__duration_parse(ltl__config_str(cfg, "checkpoint.interval"));
+    out->checkpoint_origin = ltl__config_str(cfg, "checkpoint.origin");
+    out->key_write = ltl__config_str(cfg, "keys.write");
+    out->key_check = ltl__config_str(cfg, "keys.check");
+    out->key_read = ltl__config_str(cfg, "keys.read");
+    const char *v = ltl__config_str(cfg, "verify.on_open");
+    out->verify_on_open = strcmp(v, "full") == 0 ? 2 : strcmp(v, "tail") == 0 ? 1 : 0;
     /* FNV-1a over "key=value\n" lines: a cheap fingerprint for the manifest */
     uint64_t h = 0xcbf29ce484222325ULL;
     for (size_t k = 0; k < NKEYS; k++) {

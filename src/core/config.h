@@ -15,6 +15,12 @@ struct ltl__config_values {
     uint64_t segment_size;    /* segment.size */
     uint64_t message_max;     /* message.max_size */
     int log_level;            /* log.level */
+    int64_t checkpoint_interval_ns; /* checkpoint.interval; 0: only at close */
+    const char *checkpoint_origin;  /* "" or the origin (borrowed from the config) */
+    const char *key_write;          /* key file paths, "" when unset (borrowed) */
+    const char *key_check;
+    const char *key_read;
+    int verify_on_open;             /* 0 none, 1 tail, 2 full */
     uint64_t digest;          /* fingerprint of every resolved value */
 };
 

@@ -58,6 +58,9 @@ int ltl__errf(int rc, const char *fmt, ...) LTL__PRINTF(2, 3);
 /* Record "<what>: <strerror(errnum)>" and return the code errnum maps to. */
 int ltl__err_sys(int errnum, const char *fmt, ...) LTL__PRINTF(2, 3);
 void ltl__err_prefix(const char *fmt, ...) LTL__PRINTF(1, 2);
+/* Drop the message recorded so far in this call, so the next ltl__errf()
+ * states the failure anew (a layer that knows more than the one below). */
+void ltl__err_restate(void);
 const char *ltl__err_message(const void *owner);
 /* The message recorded during the current call in this thread ("" when none). */
 const char *ltl__err_current(void);
@@ -132,6 +135,25 @@ int64_t ltl__mono_ns(void);
 int64_t ltl__duration_parse(const char *text);
 /* Parse a size ("4096", "64K", "16M", "16MiB", "1G") into bytes; -1 if bad. */
 int64_t ltl__size_parse(const char *text);
+
+/* ---- the worker pool (src/core/pool.c) -----------------------------------
+ * Fixed threads taking tasks in FIFO order. The first task error (with its
+ * message) is kept and cancels the tasks not started yet. */
+
+typedef int (*ltl__task_fn)(void *arg);
+struct ltl__pool;
+
+int ltl__pool_new(struct ltl__pool **out, unsigned threads) LTL__WUR;
+int ltl__pool_submit(struct ltl__pool *p, ltl__task_fn fn, void *arg) LTL__WUR;
+/* Wait for every submitted task (timeout_ns < 0: no timeout). Returns the
+ * first task error, LTL_ETIMEOUT, or LTL_OK. */
+int ltl__pool_wait(struct ltl__pool *p, int64_t timeout_ns) LTL__WUR;
+/* Tasks not started are skipped; running ones may poll ltl__pool_cancelled. */
+void ltl__pool_cancel(struct ltl__pool *p);
+bool ltl__pool_cancelled(struct ltl__pool *p);
+void ltl__pool_progress(struct ltl__pool *p, uint64_t *done, uint64_t *total);
+/* Cancel what is queued, join the threads, free. NULL does nothing. */
+void ltl__pool_free(struct ltl__pool *p);
 
 /* ---- base64 (src/core/base64.c), RFC 4648 with padding ---------------------- */
 

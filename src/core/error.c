@@ -142,6 +142,11 @@ int ltl__err_sys(int errnum, const char *fmt, ...)
     return ltl__errf(rc, "%s: %s (errno %d)", what, strerror(errnum), errnum);
 }
 
+void ltl__err_restate(void)
+{
+    tls_err.pending = false;
+}
+
 void ltl__err_prefix(const char *fmt, ...)
 {
     if (!tls_err.pending)

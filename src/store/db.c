@@ -4,6 +4,7 @@
  * (lock file, recovery, writer start) or as a reader, closing it, the
  * public append/sync/stat entry points and the error message.
  */
+#include "json/json.h"
 #include "store/store.h"
 
 #include <errno.h>
@@ -286,6 +287,8 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         if ((rc = ensure_dir(db->io, db->log_dir)) || (rc = write_header(db)))
             return rc;
     }
+    if ((rc = ltl__keys_load(db)))
+        return rc;
     if ((rc = ltl__segs_load(db))) {
         if (rc == LTL_ENOTFOUND)
             rc = ltl__errf(LTL_ECORRUPT, "%s has no log directory", db->path);
@@ -296,10 +299,23 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
 
     struct ltl__tail tail;
     char *event = NULL;
+    ltl__buf note = {0};
     if ((rc = ltl__recover(db, &tail, &event)))
         return rc;
-    if ((rc = ltl__writer_start(db, &tail)) == LTL_OK && event)
+    if ((rc = ltl__tree_attach(db, tail.next_seq, &note)) == LTL_OK &&
+        (rc = ltl__writer_start(db, &tail)) == LTL_OK && event)
         rc = ltl__writer_system_event(db, event);
+    if (rc == LTL_OK && note.len) {
+        /* what the hash index needed, in ltl's own log too */
+        ltl__buf json = {0};
+        if (ltl__buf_appendf(&json, "{\"event\":\"hash-index\",\"note\":") == LTL_OK &&
+            ltl__json_escape(&json, note.data, note.len) == LTL_OK &&
+            ltl__buf_append(&json, "}", 1) == LTL_OK)
+            rc = ltl__writer_system_event(db, json.data);
+        ltl__log(&db->log, LTL_LOG_WARN, "%s", note.data);
+        ltl__buf_free(&json);
+    }
+    ltl__buf_free(&note);
     ltl__free(event);
     return rc;
 }
@@ -323,6 +339,7 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
                             opts->log_level > 0 ? opts->log_level : LTL_LOG_WARN};
     pthread_rwlock_init(&db->segs_lock, NULL);
     pthread_mutex_init(&db->manifest_mu, NULL);
+    pthread_mutex_init(&db->tree_mu, NULL);
     if (opts->version != LTL_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_options.version is %u; this library knows %d",
                          opts->version, LTL_OPTIONS_VERSION);
@@ -361,12 +378,16 @@ int ltl_close(ltl_db *db)
         return LTL_OK;
     ltl__err_begin();
     int rc = ltl__writer_stop(db);
+    if (db->tree) /* a reader's view */
+        (void)ltl__tree_close(db->tree);
+    ltl__keys_wipe(db);
     release_lock(db);
     ltl__segs_free(db);
     ltl__manifests_free(db);
     ltl__config_free(db->config);
     pthread_rwlock_destroy(&db->segs_lock);
     pthread_mutex_destroy(&db->manifest_mu);
+    pthread_mutex_destroy(&db->tree_mu);
     ltl__free(db->log_dir);
     ltl__free(db->path);
     ltl__free(db);

@@ -82,9 +82,8 @@ static uint32_t frame_crc(uint64_t salt, const unsigned char *body, size_t len)
     return ltl__crc32c(ltl__crc32c(0, s, 8), body, len);
 }
 
-void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body *b)
+size_t ltl__frame_encode_header(unsigned char *out, const struct ltl__body *b)
 {
-    size_t len = LTL__BODY_HEADER + b->topic_len + b->payload_len;
     unsigned char *body = out + LTL__FRAME_HEADER;
     body[0] = LTL__BODY_VERSION;
     body[1] = (unsigned char)b->kind;
@@ -95,12 +94,23 @@ void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body
     ltl__put_u64(body + 16, (uint64_t)b->ts);
     ltl__put_u64(body + 24, b->manifest_seq);
     memcpy(body + LTL__BODY_HEADER, b->topic, b->topic_len);
+    return LTL__BODY_HEADER + b->topic_len;
+}
+
+void ltl__frame_finish(unsigned char *out, uint64_t salt, size_t body_len)
+{
+    unsigned char *body = out + LTL__FRAME_HEADER;
+    memset(body + body_len, 0, ltl__align8(body_len) - body_len);
+    ltl__put_u32(out, (uint32_t)body_len);
+    ltl__put_u32(out + 4, frame_crc(salt, body, body_len));
+}
+
+void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body *b)
+{
+    size_t head = ltl__frame_encode_header(out, b);
     if (b->payload_len)
-        memcpy(body + LTL__BODY_HEADER + b->topic_len, b->payload, b->payload_len);
-    size_t pad = ltl__align8(len) - len;
-    memset(body + len, 0, pad);
-    ltl__put_u32(out, (uint32_t)len);
-    ltl__put_u32(out + 4, frame_crc(salt, body, len));
+        memcpy(out + LTL__FRAME_HEADER + head, b->payload, b->payload_len);
+    ltl__frame_finish(out, salt, head + b->payload_len);
 }
 
 const char *ltl__frame_status_name(enum ltl__frame_status st)
@@ -161,6 +171,27 @@ enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
     out->payload_len = len - LTL__BODY_HEADER - topic_len;
     *size = fsize;
     return LTL__FRAME_OK;
+}
+
+int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t len)
+{
+    if (len < LTL__BODY_HEADER + 1)
+        return ltl__errf(LTL_EPARSE, "a record body of %zu bytes is too short", len);
+    unsigned topic_len = ltl__get_u16(body + 4);
+    out->kind = body[1];
+    out->flags = ltl__get_u16(body + 2);
+    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_SYSTEM ||
+        (out->flags & ~(unsigned)(LTL_RECORD_JSON | LTL_RECORD_ENCRYPTED)) ||
+        ltl__get_u16(body + 6) != 0 || topic_len == 0 || LTL__BODY_HEADER + topic_len > len)
+        return ltl__errf(LTL_EPARSE, "not a record body (version, kind, flags or topic)");
+    out->seq = ltl__get_u64(body + 8);
+    out->ts = (int64_t)ltl__get_u64(body + 16);
+    out->manifest_seq = ltl__get_u64(body + 24);
+    out->topic = (const char *)body + LTL__BODY_HEADER;
+    out->topic_len = topic_len;
+    out->payload = body + LTL__BODY_HEADER + topic_len;
+    out->payload_len = len - LTL__BODY_HEADER - topic_len;
+    return LTL_OK;
 }
 
 int ltl__topic_check(const char *topic, size_t len, bool allow_reserved)

@@ -34,7 +34,7 @@ static int append_field(ltl__buf *out, const char *key, const char *value)
     return rc ? rc : ltl__json_escape(out, value, strlen(value));
 }
 
-char *ltl__manifest_json(const struct ltl__config_values *cfg)
+char *ltl__manifest_json(const struct ltl__config_values *cfg, const struct ltl__keys *keys)
 {
     char host[256] = "", exe[4096] = "", machine_id[64] = "", user[256] = "";
     uid_t uid = getuid();
@@ -76,7 +76,25 @@ char *ltl__manifest_json(const struct ltl__config_values *cfg)
     if (!rc)
         rc = append_field(&out, "build", b->commit);
     if (!rc)
-        rc = ltl__buf_appendf(&out, ",\"config\":\"%016" PRIx64 "\"}", cfg->digest);
+        rc = ltl__buf_appendf(&out, ",\"config\":\"%016" PRIx64 "\"", cfg->digest);
+    if (!rc && keys->have_read)
+        rc = ltl__buf_appendf(&out, ",\"read_key\":\"%08x\"", keys->seal.read_key_id);
+    if (!rc && keys->have_check) {
+        ltl__buf ck = {0};
+        rc = ltl__check_key_format(&ck, &keys->check);
+        if (!rc) {
+            /* "name+id": the key itself is not needed to say which one signed */
+            char *plus = strchr(ck.data, '+');
+            plus = plus ? strchr(plus + 1, '+') : NULL;
+            size_t name_len = plus ? (size_t)(plus - ck.data) : ck.len;
+            rc = ltl__buf_append(&out, ",\"check_key\":", 13);
+            if (!rc)
+                rc = ltl__json_escape(&out, ck.data, name_len);
+        }
+        ltl__buf_free(&ck);
+    }
+    if (!rc)
+        rc = ltl__buf_append(&out, "}", 1);
     if (rc) {
         ltl__buf_free(&out);
         return NULL;
@@ -88,15 +106,15 @@ char *ltl__manifest_json(const struct ltl__config_values *cfg)
 
 struct parse_ctx {
     ltl__buf strings;
-    size_t off[6]; /* offsets of user, host, machine_id, exe, version, build */
-    bool have[6];
+    size_t off[8]; /* offsets of user, host, machine_id, exe, version, build, read_key, check_key */
+    bool have[8];
     uint64_t uid;
     int64_t pid;
     int rc;
 };
 
-static const char *const string_fields[6] = {"user", "host",    "machine_id",
-                                             "exe",  "version", "build"};
+static const char *const string_fields[8] = {"user",    "host",  "machine_id", "exe",
+                                             "version", "build", "read_key",   "check_key"};
 
 static int on_field(void *vctx, const ltl_json_event *ev)
 {
@@ -115,7 +133,7 @@ static int on_field(void *vctx, const ltl_json_event *ev)
     }
     if (ev->type != LTL_JSON_STRING)
         return 0;
-    for (int i = 0; i < 6; i++) {
+    for (size_t i = 0; i < LTL__ARRAY_LEN(string_fields); i++) {
         if (c->have[i] || strlen(string_fields[i]) != ev->key_len ||
             memcmp(string_fields[i], ev->key, ev->key_len) != 0)
             continue;
@@ -148,10 +166,12 @@ static struct ltl__manifest_entry *manifest_parse(uint64_t seq, const void *json
         return NULL;
     }
     e->strings = c.strings.data;
-    const char *s[6];
-    for (int i = 0; i < 6; i++)
+    _Static_assert(LTL__ARRAY_LEN(string_fields) == LTL__ARRAY_LEN(((struct parse_ctx *)0)->off),
+                   "one offset per string field");
+    const char *s[LTL__ARRAY_LEN(string_fields)];
+    for (size_t i = 0; i < LTL__ARRAY_LEN(string_fields); i++)
         s[i] = e->strings + (c.have[i] ? c.off[i] : 0);
-    e->m = (ltl_manifest){seq, s[0], c.uid, s[1], s[2], c.pid, s[3], s[4], s[5]};
+    e->m = (ltl_manifest){seq, s[0], c.uid, s[1], s[2], c.pid, s[3], s[4], s[5], s[6], s[7]};
     return e;
 }
 

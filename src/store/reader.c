@@ -11,6 +11,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/inotify.h>
 #include <unistd.h>
@@ -42,6 +43,7 @@ struct ltl_cursor {
     size_t block_n, block_cap;
 
     ltl_record rec;
+    ltl__buf plain; /* a decrypted payload */
     char topic_buf[LTL_TOPIC_MAX + 1];
     const ltl_manifest *manifest; /* the reference the record shows */
 
@@ -55,6 +57,42 @@ void ltl_cursor_options_init(ltl_cursor_options *opts)
 }
 
 /* Point rec at a decoded body; take a reference to its manifest. */
+/* Decrypt a sealed payload into plain (grown as needed) when the handle has
+ * the read key; *body then describes the plaintext. Without the key the
+ * record stays as it is: LTL_RECORD_ENCRYPTED, the sealed bytes. */
+static int unseal(ltl_db *db, struct ltl__body *b, ltl__buf *plain)
+{
+    if (!(b->flags & LTL_RECORD_ENCRYPTED) || !db->keys.have_read)
+        return LTL_OK;
+    if (b->payload_len < LTL__SEAL_OVERHEAD)
+        return ltl__errf(LTL_ECORRUPT, "record %llu: sealed payload of %zu bytes is too short",
+                         (unsigned long long)b->seq, b->payload_len);
+    size_t len = b->payload_len - LTL__SEAL_OVERHEAD;
+    if (ltl__buf_reserve(plain, len + 1))
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    /* the envelope (body header and topic) is the associated data */
+    const unsigned char *aad = (const unsigned char *)b->topic - LTL__BODY_HEADER;
+    int rc = ltl__unseal((unsigned char *)plain->data, &db->keys.seal, aad,
+                         LTL__BODY_HEADER + b->topic_len, b->payload, b->payload_len, b->seq);
+    if (rc == LTL_EKEY) {
+        const ltl_manifest *m = ltl__manifest_acquire(db, b->manifest_seq);
+        char was[64] = "";
+        if (m && m->read_key[0])
+            snprintf(was, sizeof(was), "; it was sealed with read key %s", m->read_key);
+        ltl__manifest_release(db, m);
+        ltl__err_restate();
+        return ltl__errf(LTL_EKEY, "record %llu: keys.read (read key %08x) does not decrypt it%s",
+                         (unsigned long long)b->seq, db->keys.seal.read_key_id, was);
+    }
+    if (rc)
+        return rc;
+    plain->len = len;
+    b->payload = (const unsigned char *)plain->data;
+    b->payload_len = len;
+    b->flags = (b->flags & ~(unsigned)LTL_RECORD_ENCRYPTED) | LTL_RECORD_SEALED;
+    return LTL_OK;
+}
+
 static void fill_record(ltl_db *db, ltl_record *rec, char *topic_buf, const ltl_manifest **held,
                         const struct ltl__body *b)
 {
@@ -123,6 +161,9 @@ int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
         rc = ltl__errf(LTL_ECORRUPT, "segment %s offset %llu holds seq %llu, not %llu",
                        loc.seg->name, (unsigned long long)loc.off, (unsigned long long)b.seq,
                        (unsigned long long)seq);
+    ltl__buf plain = {0};
+    if (rc == LTL_OK)
+        rc = unseal(db, &b, &plain);
     if (rc == LTL_OK) {
         struct owned_record *r = ltl__malloc(sizeof(*r) + b.payload_len);
         if (!r) {
@@ -136,6 +177,7 @@ int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
             *out = &r->rec;
         }
     }
+    ltl__buf_free(&plain);
     ltl__buf_free(&buf);
     return ltl__err_end(db, rc);
 }
@@ -348,6 +390,8 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
         c->next++;
         if (!wanted(c, &b))
             continue;
+        if ((rc = unseal(db, &b, &c->plain)))
+            return rc;
         fill_record(db, &c->rec, c->topic_buf, &c->manifest, &b);
         *out = &c->rec;
         return LTL_OK;
@@ -418,6 +462,8 @@ static int next_reverse(const ltl_record **out, ltl_cursor *c)
             return LTL_DONE;
         if (!wanted(c, &b) || b.ts >= c->until)
             continue;
+        if ((rc = unseal(c->db, &b, &c->plain)))
+            return rc;
         fill_record(c->db, &c->rec, c->topic_buf, &c->manifest, &b);
         *out = &c->rec;
         return LTL_OK;
@@ -477,6 +523,7 @@ void ltl_cursor_close(ltl_cursor *cur)
     if (cur->inotify_fd >= 0)
         close(cur->inotify_fd);
     ltl__buf_free(&cur->window);
+    ltl__buf_free(&cur->plain);
     ltl__free(cur->block_offs);
     ltl__free(cur->topic);
     ltl__free(cur);

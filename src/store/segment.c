@@ -597,3 +597,93 @@ void ltl__segs_truncate(struct ltl_db *db, size_t i)
         seg_free(db, db->segs[--db->nsegs]);
     pthread_rwlock_unlock(&db->segs_lock);
 }
+
+int ltl__frames_walk(struct ltl_db *db, struct ltl__segment *seg, uint64_t from_off,
+                     uint64_t from_seq, uint64_t to_seq, ltl__frame_fn fn, void *ctx,
+                     struct ltl__walk_end *end)
+{
+    int rc = ltl__seg_open_read(db, seg);
+    if (rc)
+        return rc;
+    ltl__buf buf = {0};
+    uint64_t off = from_off, seq = from_seq;
+    int64_t last_ts = INT64_MIN;
+    int stop = LTL__FRAME_END;
+    while (seq < to_seq && off + 4 <= seg->file_size) {
+        size_t want = SCAN_CHUNK;
+        if (off + want > seg->file_size)
+            want = (size_t)(seg->file_size - off);
+        if ((rc = ltl__buf_reserve(&buf, want)))
+            goto out;
+        ssize_t n = ltl__io_pread_full(db->io, seg->fd, buf.data, want, (off_t)off);
+        if (n < 0) {
+            rc = ltl__err_sys(errno, "read %s at offset %llu", seg->path, (unsigned long long)off);
+            goto out;
+        }
+        size_t pos = 0;
+        for (;;) {
+            if (seq >= to_seq)
+                break;
+            struct ltl__body b;
+            uint64_t size = 0;
+            uint64_t max = seg->file_size - (off + pos);
+            max = max > LTL__FRAME_HEADER ? max - LTL__FRAME_HEADER : 0;
+            if (max > MAX_BODY)
+                max = MAX_BODY;
+            const unsigned char *p = (const unsigned char *)buf.data + pos;
+            enum ltl__frame_status st =
+                ltl__frame_decode(&b, &size, p, (size_t)n - pos, seg->salt, max);
+            if (st == LTL__FRAME_TRUNCATED && off + pos + 4 <= seg->file_size &&
+                (size_t)n == want && off + n < seg->file_size) {
+                /* the frame continues past this chunk: read again from it,
+                 * with room for all of it */
+                uint64_t fsize = ltl__frame_size(ltl__get_u32(p));
+                if (pos == 0 && fsize > want) {
+                    if (off + fsize > seg->file_size) {
+                        stop = LTL__FRAME_TRUNCATED;
+                        goto done;
+                    }
+                    if ((rc = ltl__buf_reserve(&buf, (size_t)fsize)))
+                        goto out;
+                    n = ltl__io_pread_full(db->io, seg->fd, buf.data, (size_t)fsize, (off_t)off);
+                    if (n < 0) {
+                        rc = ltl__err_sys(errno, "read %s", seg->path);
+                        goto out;
+                    }
+                    want = (size_t)n;
+                    continue;
+                }
+                break;
+            }
+            if (st == LTL__FRAME_OK && (b.seq != seq || b.ts < last_ts))
+                st = LTL__FRAME_BAD_SEQ;
+            if (st != LTL__FRAME_OK) {
+                stop = (int)st;
+                off += pos;
+                goto done;
+            }
+            if (fn && (rc = fn(ctx, seg, off + pos, &b, p + LTL__FRAME_HEADER,
+                               (size_t)(LTL__BODY_HEADER + b.topic_len + b.payload_len))))
+                goto out;
+            last_ts = b.ts;
+            seq++;
+            pos += size;
+            if (pos + 4 > (size_t)n)
+                break;
+        }
+        if (pos == 0) {
+            stop = LTL__FRAME_TRUNCATED;
+            goto done;
+        }
+        off += pos;
+    }
+done:
+    if (end) {
+        end->off = off;
+        end->next_seq = seq;
+        end->stop = seq >= to_seq ? LTL__FRAME_OK : stop;
+    }
+out:
+    ltl__buf_free(&buf);
+    return rc;
+}

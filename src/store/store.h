@@ -11,6 +11,7 @@
 #include "core/config.h"
 #include "core/core.h"
 #include "io/io.h"
+#include "trust/trust.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -91,6 +92,11 @@ struct ltl__body {
 /* Encode a frame (header, body, zero padding) into out, which has
  * ltl__frame_size(LTL__BODY_HEADER + topic_len + payload_len) bytes. */
 void ltl__frame_encode(unsigned char *out, uint64_t salt, const struct ltl__body *b);
+/* The same in two steps, for a payload produced in place (sealed): write the
+ * body header and topic (returns their length: the payload goes right
+ * after), then, with the payload in place, pad and checksum the frame. */
+size_t ltl__frame_encode_header(unsigned char *out, const struct ltl__body *b);
+void ltl__frame_finish(unsigned char *out, uint64_t salt, size_t body_len);
 
 /* Why a frame is not valid; FRAME_OK for a good frame, FRAME_END for the
  * zero length that ends the data. */
@@ -111,6 +117,9 @@ const char *ltl__frame_status_name(enum ltl__frame_status st);
 enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
                                          const unsigned char *p, size_t avail, uint64_t salt,
                                          uint64_t max_len);
+
+/* Decode a record body on its own (a proof carries one): LTL_OK, LTL_EPARSE. */
+int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t len) LTL__WUR;
 
 /* Topic rules (docs/FORMAT.md). LTL_OK or LTL_EINVAL with a message. */
 int ltl__topic_check(const char *topic, size_t len, bool allow_reserved) LTL__WUR;
@@ -183,6 +192,24 @@ int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq,
 int ltl__read_frame(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, ltl__buf *buf,
                     struct ltl__body *out, uint64_t *size) LTL__WUR;
 
+/* Walk the valid frames of seg from (from_off, expected seq from_seq) up to
+ * seq to_seq (exclusive) or the first frame that is not valid, calling fn
+ * for each with its decoded body and the raw body bytes (what a leaf hashes).
+ * Reads in large chunks. *end (may be NULL) says where and why it stopped:
+ * stop is LTL__FRAME_OK when to_seq was reached, else the frame status
+ * (LTL__FRAME_END: the data ends cleanly). fn returning non-zero stops the
+ * walk with that value. */
+struct ltl__walk_end {
+    uint64_t off;
+    uint64_t next_seq;
+    int stop;
+};
+typedef int (*ltl__frame_fn)(void *ctx, struct ltl__segment *seg, uint64_t off,
+                             const struct ltl__body *b, const unsigned char *body, size_t len);
+int ltl__frames_walk(struct ltl_db *db, struct ltl__segment *seg, uint64_t from_off,
+                     uint64_t from_seq, uint64_t to_seq, ltl__frame_fn fn, void *ctx,
+                     struct ltl__walk_end *end) LTL__WUR;
+
 /* The end of the log as a reader sees it now: the next seq. */
 int ltl__log_end(struct ltl_db *db, uint64_t *out_next_seq) LTL__WUR;
 /* The first seq whose ts >= ts (or the end). */
@@ -191,7 +218,9 @@ int ltl__seq_for_time(struct ltl_db *db, int64_t ts, uint64_t *out) LTL__WUR;
 /* ---- manifests (src/store/manifest.c) -------------------------------------- */
 
 /* The JSON payload describing this process as a writer. Caller frees. */
-char *ltl__manifest_json(const struct ltl__config_values *cfg) LTL__WUR;
+struct ltl__keys;
+char *ltl__manifest_json(const struct ltl__config_values *cfg,
+                         const struct ltl__keys *keys) LTL__WUR;
 /* The manifest of seq (read and cached), with a reference the caller gives
  * back with ltl__manifest_release(); NULL when unreadable. */
 const ltl_manifest *ltl__manifest_acquire(struct ltl_db *db, uint64_t seq);
@@ -243,6 +272,60 @@ int ltl__marker_read(struct ltl_db *db, struct ltl__marker *out, int *bad_slots)
  * JSON description of what was done (caller frees) or NULL. */
 int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event) LTL__WUR;
 
+/* ---- trust (src/store/trust.c, src/store/verify.c) -------------------------- */
+
+/* The keys named by keys.write, keys.check and keys.read (secrets: wiped at close). */
+struct ltl__keys {
+    bool have_write, have_check, have_read;
+    struct ltl__write_key write;
+    struct ltl__check_key check;
+    struct ltl__seal_key seal; /* derived from the read key and the store id */
+};
+
+int ltl__keys_load(struct ltl_db *db) LTL__WUR;
+void ltl__keys_wipe(struct ltl_db *db);
+/* The checkpoints' origin line (checkpoint.origin, or ltl/<store id>). */
+void ltl__origin(struct ltl_db *db, char *out, size_t len);
+/* fn for every record with seq in [from, to), across segments; a bad frame is
+ * LTL_ECORRUPT; fn returning non-zero stops the walk with that value. */
+int ltl__log_walk(struct ltl_db *db, uint64_t from, uint64_t to, ltl__frame_fn fn,
+                  void *ctx) LTL__WUR;
+/* Writer: open log/tree.hashes and bring it level with the log's next_seq
+ * (cut what is ahead or differs, append what is missing); what it did goes
+ * to note. Sets db->tree. */
+int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note) LTL__WUR;
+/* The hash index for proofs: the writer's, or a read-only view, refreshed. */
+int ltl__tree_for_reading(struct ltl_db *db, struct ltl__tree **out) LTL__WUR;
+
+/* The checkpoints file: fn per entry (index, text, file offset). A torn
+ * last entry is skipped; *out_end (may be NULL) is where valid entries end. */
+typedef int (*ltl__checkpoint_fn)(void *ctx, uint64_t index, const char *text, size_t len,
+                                  uint64_t off);
+int ltl__checkpoints_each(struct ltl_db *db, ltl__checkpoint_fn fn, void *ctx,
+                          uint64_t *out_end) LTL__WUR;
+/* Append a checkpoint text (one write, fdatasync). */
+int ltl__checkpoints_append(struct ltl_db *db, const char *text, size_t len) LTL__WUR;
+/* The checkpoint of the given size (LTL__NO_SEQ: the last one), its text and
+ * parsed form, signature checked when a check key is configured. */
+int ltl__checkpoint_find(struct ltl_db *db, uint64_t size, ltl__buf *text,
+                         struct ltl__checkpoint *out) LTL__WUR;
+/* C2SP tlog-proof of seq in the checkpoint of `size` (LTL__NO_SEQ: the last),
+ * with the record's body as its extra data. */
+int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__buf *out) LTL__WUR;
+int ltl__proof_consistency(struct ltl_db *db, uint64_t old_size, uint64_t new_size,
+                           ltl__buf *out) LTL__WUR;
+/* Writer: sync the log and the index, append a (signed) checkpoint of the
+ * whole log; its text goes to out (may be NULL). */
+int ltl__writer_checkpoint(struct ltl_db *db, ltl__buf *out) LTL__WUR;
+
+/* Writer: write the buffered records and the hash index's buffered nodes,
+ * so readers of the files (verify, proofs) see everything appended. */
+int ltl__writer_flush_index(struct ltl_db *db) LTL__WUR;
+/* Verify the store (src/store/verify.c): LTL_OK, LTL_EVERIFY (out says
+ * what and where), or an operational error. */
+int ltl__verify(ltl_verify_report *out, struct ltl_db *db,
+                const ltl_verify_options *opts) LTL__WUR;
+
 /* ---- the handle (src/store/db.c) -------------------------------------------- */
 
 struct ltl_db {
@@ -265,6 +348,10 @@ struct ltl_db {
 
     pthread_mutex_t manifest_mu;
     struct ltl__manifest_entry *manifests;
+
+    struct ltl__keys keys;
+    pthread_mutex_t tree_mu; /* opening the read-only view */
+    struct ltl__tree *tree;  /* the writer's hash index, or a reader's view */
 };
 
 /* Open with a given I/O table (tests pass the fault table). */

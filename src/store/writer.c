@@ -75,6 +75,9 @@ struct ltl__writer {
     bool stopping;
     int64_t interval_ns;
 
+    uint64_t cp_size;    /* size of the last checkpoint in the store */
+    int64_t cp_time;     /* monotonic time it was made (or the writer started) */
+
     pthread_mutex_t marker_mu;
     int marker_fd;
     uint64_t marker_gen;
@@ -441,8 +444,10 @@ out:
     return rc;
 }
 
-/* Wait out a roll, then make room for `need` bytes. Caller holds w->mu. */
-static int ensure_room_locked(struct ltl_db *db, uint64_t need)
+/* Wait out a roll, then make room for `need` bytes of frames and `records`
+ * leaves of the hash index, so that encoding them cannot fail to allocate.
+ * Caller holds w->mu. */
+static int ensure_room_locked(struct ltl_db *db, uint64_t need, uint64_t records)
 {
     struct ltl__writer *w = db->writer;
     for (;;) {
@@ -456,32 +461,75 @@ static int ensure_room_locked(struct ltl_db *db, uint64_t need)
         if (rc)
             return rc;
     }
-    return ltl__buf_reserve(&w->buf, (size_t)need) ? ltl__errf(LTL_ENOMEM, "out of memory")
-                                                   : LTL_OK;
+    if (ltl__buf_reserve(&w->buf, (size_t)need))
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    return db->tree ? ltl__tree_reserve(db->tree, records) : LTL_OK;
 }
 
-/* Encode one record at the end of the buffer. Room is reserved. */
-static uint64_t encode_locked(struct ltl__writer *w, unsigned kind, const char *topic,
-                              size_t topic_len, const void *payload, size_t len, unsigned flags)
+/* Bytes a record takes in a segment (a sealed payload is longer). */
+static uint64_t record_size(const struct ltl_db *db, unsigned kind, size_t topic_len, size_t len)
 {
+    if (kind == LTL_KIND_DATA && db->keys.have_read)
+        len += LTL__SEAL_OVERHEAD;
+    return ltl__frame_size(LTL__BODY_HEADER + topic_len + len);
+}
+
+/* Encode one record at the end of the buffer (room is reserved), seal its
+ * payload when a read key is configured (data records only), and add its
+ * leaf to the hash index. Nothing is committed unless all of it worked.
+ * *out_seq receives the record's seq. */
+static int encode_locked(struct ltl_db *db, unsigned kind, const char *topic, size_t topic_len,
+                         const void *payload, size_t len, unsigned flags, uint64_t *out_seq)
+{
+    struct ltl__writer *w = db->writer;
+    bool seal = kind == LTL_KIND_DATA && db->keys.have_read;
     int64_t now = ltl_time_now();
     struct ltl__body b = {
         .kind = kind,
-        .flags = flags,
+        .flags = flags | (seal ? LTL_RECORD_ENCRYPTED : 0),
         .seq = w->next_seq,
         .ts = now > w->last_ts ? now : w->last_ts,
         .manifest_seq = kind == LTL_KIND_MANIFEST ? w->next_seq : w->manifest_seq,
         .topic = topic,
         .topic_len = topic_len,
         .payload = payload,
-        .payload_len = len,
+        .payload_len = seal ? len + LTL__SEAL_OVERHEAD : len,
     };
-    uint64_t size = ltl__frame_size(LTL__BODY_HEADER + topic_len + len);
-    ltl__frame_encode((unsigned char *)w->buf.data + w->buf.len, w->salt, &b);
+    unsigned char *out = (unsigned char *)w->buf.data + w->buf.len;
+    size_t head = ltl__frame_encode_header(out, &b);
+    unsigned char *body = out + LTL__FRAME_HEADER;
+    int rc = LTL_OK;
+    if (seal)
+        rc = ltl__seal(body + head, &db->keys.seal, body, head, payload, len, b.seq);
+    else if (len)
+        memcpy(body + head, payload, len);
+    if (rc)
+        return rc;
+    size_t body_len = head + b.payload_len;
+    ltl__frame_finish(out, w->salt, body_len);
+    if (db->tree) {
+        unsigned char leaf[LTL__HASH_SIZE];
+        if ((rc = ltl__hash_leaf(leaf, body, body_len)) ||
+            (rc = ltl__tree_append(db->tree, leaf)))
+            return rc;
+    }
+    uint64_t size = ltl__frame_size(body_len);
     w->buf.len += (size_t)size;
     w->pos += size;
     w->last_ts = b.ts;
-    return w->next_seq++;
+    *out_seq = w->next_seq++;
+    return LTL_OK;
+}
+
+/* Flush the hash index's buffer when it has grown (derived data: a failure
+ * is logged, and recovery rebuilds what is missing). Caller holds w->mu. */
+static void tree_flush_some_locked(struct ltl_db *db, size_t threshold)
+{
+    if (!db->tree || ltl__tree_pending(db->tree) < threshold)
+        return;
+    if (ltl__tree_flush(db->tree) != LTL_OK)
+        ltl__log(&db->log, LTL_LOG_WARN, "%s/%s: %s", db->log_dir, LTL__TREE_FILE,
+                 ltl__err_current());
 }
 
 static const char system_topic[] = LTL_SYSTEM_TOPIC;
@@ -493,15 +541,84 @@ static int manifest_locked(struct ltl_db *db)
     if (w->manifest_seq != LTL__NO_SEQ)
         return LTL_OK;
     size_t len = strlen(w->manifest_json);
-    int rc =
-        ensure_room_locked(db, ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 + len));
+    int rc = ensure_room_locked(
+        db, record_size(db, LTL_KIND_MANIFEST, sizeof(system_topic) - 1, len), 1);
     if (rc)
         return rc;
     if (w->manifest_seq != LTL__NO_SEQ)
         return LTL_OK; /* written by another thread while we waited */
-    w->manifest_seq = encode_locked(w, LTL_KIND_MANIFEST, system_topic, sizeof(system_topic) - 1,
-                                    w->manifest_json, len, LTL_RECORD_JSON);
+    uint64_t seq;
+    if ((rc = encode_locked(db, LTL_KIND_MANIFEST, system_topic, sizeof(system_topic) - 1,
+                            w->manifest_json, len, LTL_RECORD_JSON, &seq)))
+        return rc;
+    w->manifest_seq = seq;
     return LTL_OK;
+}
+
+/* ---- checkpoints -------------------------------------------------------------- */
+
+/* Sync the log and the hash index, then append a checkpoint of the whole
+ * log, signed when a write key is configured. Caller holds w->mu. */
+static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
+{
+    struct ltl__writer *w = db->writer;
+    if (w->broken)
+        return broken_error(w);
+    if (!db->tree)
+        return ltl__errf(LTL_EINVAL, "the store has no hash index");
+    int rc = commit_all_locked(db, true);
+    if (rc)
+        return rc;
+    /* appenders may have added records while the commit ran unlocked: the
+     * checkpoint covers what is written and synced now */
+    rc = commit_all_locked(db, true);
+    if (rc == LTL_OK)
+        rc = ltl__tree_sync(db->tree);
+    if (rc)
+        return rc;
+    struct ltl__checkpoint cp = {.size = w->next_seq};
+    ltl__origin(db, cp.origin, sizeof(cp.origin));
+    ltl__buf text = {0}, last = {0};
+    struct ltl__checkpoint last_cp;
+    if ((rc = ltl__tree_root(cp.root, db->tree, cp.size)) == LTL_OK &&
+        (rc = ltl__checkpoint_format(&text, &cp, db->keys.have_write ? &db->keys.write : NULL)) ==
+            LTL_OK) {
+        /* the same checkpoint again (same size, same key: Ed25519 signatures
+         * are deterministic) adds nothing: keep the file free of copies */
+        int found = cp.size == w->cp_size ? ltl__checkpoint_find(db, LTL__NO_SEQ, &last, &last_cp)
+                                          : LTL_ENOTFOUND;
+        if (found != LTL_OK || last.len != text.len || memcmp(last.data, text.data, text.len) != 0)
+            rc = ltl__checkpoints_append(db, text.data, text.len);
+    }
+    ltl__buf_free(&last);
+    if (rc == LTL_OK) {
+        w->cp_size = cp.size;
+        w->cp_time = ltl__mono_ns();
+        if (out && ltl__buf_append(out, text.data, text.len))
+            rc = ltl__errf(LTL_ENOMEM, "out of memory");
+    }
+    ltl__buf_free(&text);
+    return rc;
+}
+
+int ltl__writer_flush_index(struct ltl_db *db)
+{
+    struct ltl__writer *w = db->writer;
+    pthread_mutex_lock(&w->mu);
+    int rc = commit_all_locked(db, false);
+    if (rc == LTL_OK && db->tree)
+        rc = ltl__tree_flush(db->tree);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
+}
+
+int ltl__writer_checkpoint(struct ltl_db *db, ltl__buf *out)
+{
+    struct ltl__writer *w = db->writer;
+    pthread_mutex_lock(&w->mu);
+    int rc = checkpoint_locked(db, out);
+    pthread_mutex_unlock(&w->mu);
+    return rc;
 }
 
 /* ---- the syncer thread ----------------------------------------------------- */
@@ -553,7 +670,13 @@ static void *syncer_main(void *arg)
          * instead of growing it */
         if (w->mode == LTL_CASUAL && w->written_seq < w->next_seq && !w->rolling)
             (void)commit_all_locked(db, false);
-        (void)sync_written_locked(db);
+        if (w->mode == LTL_CASUAL || w->mode == LTL_SAFE)
+            (void)sync_written_locked(db);
+        tree_flush_some_locked(db, 1);
+        int64_t every = db->cfg.checkpoint_interval_ns;
+        if (every > 0 && w->next_seq > w->cp_size && !w->rolling &&
+            ltl__mono_ns() - w->cp_time >= every && checkpoint_locked(db, NULL) != LTL_OK)
+            ltl__log(&db->log, LTL_LOG_WARN, "periodic checkpoint: %s", ltl__err_current());
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -610,21 +733,26 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uin
         if ((rc = checked_flags(db, &msgs[i], i, count, &flags[i])))
             goto out;
         const char *topic = msgs[i].topic ? msgs[i].topic : LTL_DEFAULT_TOPIC;
-        need += ltl__frame_size(LTL__BODY_HEADER + strlen(topic) + msgs[i].len);
+        need += record_size(db, LTL_KIND_DATA, strlen(topic), msgs[i].len);
     }
     pthread_mutex_lock(&w->mu);
     if (w->broken) {
         rc = broken_error(w);
         goto unlock;
     }
-    if ((rc = manifest_locked(db)) || (rc = ensure_room_locked(db, need)))
+    if ((rc = manifest_locked(db)) || (rc = ensure_room_locked(db, need, count)))
         goto unlock;
     uint64_t first = w->next_seq, last = first;
     for (size_t i = 0; i < count; i++) {
         const char *topic = msgs[i].topic ? msgs[i].topic : LTL_DEFAULT_TOPIC;
-        last = encode_locked(w, LTL_KIND_DATA, topic, strlen(topic), msgs[i].data, msgs[i].len,
-                             flags[i]);
+        if ((rc = encode_locked(db, LTL_KIND_DATA, topic, strlen(topic), msgs[i].data,
+                                msgs[i].len, flags[i], &last))) {
+            if (i > 0) /* records before it are in: the batch cannot be taken back */
+                set_broken(db, rc);
+            goto unlock;
+        }
     }
+    tree_flush_some_locked(db, 8192);
     switch (w->mode) {
     case LTL_FORGETFUL:
     case LTL_CASUAL:
@@ -657,14 +785,13 @@ int ltl__writer_system_event(struct ltl_db *db, const char *json)
     pthread_mutex_lock(&w->mu);
     int rc = manifest_locked(db);
     if (rc == LTL_OK)
-        rc = ensure_room_locked(db,
-                                ltl__frame_size(LTL__BODY_HEADER + sizeof(system_topic) - 1 + len));
-    if (rc == LTL_OK) {
-        uint64_t seq = encode_locked(w, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1,
-                                     json, len, LTL_RECORD_JSON);
-        /* ltl's own events are always made durable */
-        rc = commit_locked(db, seq, true); /* in every mode, forgetful included */
-    }
+        rc = ensure_room_locked(
+            db, record_size(db, LTL_KIND_SYSTEM, sizeof(system_topic) - 1, len), 1);
+    uint64_t seq;
+    if (rc == LTL_OK &&
+        (rc = encode_locked(db, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1, json,
+                            len, LTL_RECORD_JSON, &seq)) == LTL_OK)
+        rc = commit_locked(db, seq, true); /* ltl's own events: durable in every mode */
     pthread_mutex_unlock(&w->mu);
     return rc;
 }
@@ -761,7 +888,7 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
     if (have_marker)
         w->marker_gen = m.generation;
 
-    if (!(w->manifest_json = ltl__manifest_json(&db->cfg)))
+    if (!(w->manifest_json = ltl__manifest_json(&db->cfg, &db->keys)))
         return ltl__errf(LTL_ENOMEM, "out of memory");
 
     if (!tail->seg) {
@@ -795,11 +922,23 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
         marker_update(db, w->seg->base, w->pos, w->next_seq);
     }
 
-    if (w->mode == LTL_CASUAL || w->mode == LTL_SAFE) {
-        if (pthread_create(&w->syncer, NULL, syncer_main, db) != 0)
-            return ltl__errf(LTL_ENOMEM, "cannot start the syncer thread");
-        w->syncer_started = true;
-    }
+    /* where the last checkpoint left off; none yet: from the start */
+    ltl__buf cptext = {0};
+    struct ltl__checkpoint cp;
+    w->cp_time = ltl__mono_ns();
+    rc = ltl__checkpoint_find(db, LTL__NO_SEQ, &cptext, &cp);
+    ltl__buf_free(&cptext);
+    if (rc == LTL_OK)
+        w->cp_size = cp.size;
+    else if (rc == LTL_ENOTFOUND || rc == LTL_EVERIFY)
+        rc = LTL_OK; /* verify reports a bad signature; a writer goes on */
+    else
+        return rc;
+
+    /* the syncer: syncs (casual, safe), flushes the hash index, checkpoints */
+    if (pthread_create(&w->syncer, NULL, syncer_main, db) != 0)
+        return ltl__errf(LTL_ENOMEM, "cannot start the syncer thread");
+    w->syncer_started = true;
     return LTL_OK;
 }
 
@@ -820,9 +959,17 @@ int ltl__writer_stop(struct ltl_db *db)
         pthread_mutex_lock(&w->mu);
         if (w->broken)
             rc = broken_error(w);
+        else if (w->mode != LTL_FORGETFUL && db->tree && w->next_seq > w->cp_size)
+            rc = checkpoint_locked(db, NULL); /* syncs the log and the index too */
         else
             rc = commit_all_locked(db, w->mode != LTL_FORGETFUL);
         pthread_mutex_unlock(&w->mu);
+    }
+    if (db->tree) {
+        int trc = ltl__tree_close(db->tree); /* flushes */
+        db->tree = NULL;
+        if (rc == LTL_OK)
+            rc = trc;
     }
     if (rc == LTL_OK && w->mode != LTL_FORGETFUL && w->marker_fd >= 0 &&
         db->io->fsync(db->io, w->marker_fd) < 0)

@@ -523,6 +523,42 @@ static int writer_check(const struct ltl__tree *t)
     return LTL_OK;
 }
 
+int ltl__tree_frontier(struct ltl__frontier *out, struct ltl__tree *t, uint64_t leaves)
+{
+    uint64_t pub = atomic_load_explicit(&t->published, memory_order_acquire);
+    if (leaves > pub)
+        return ltl__errf(LTL_ENOTFOUND, "%s holds %llu leaves, not %llu", t->path,
+                         (unsigned long long)pub, (unsigned long long)leaves);
+    return frontier_load(t, out, leaves, ltl__tree_entries(pub));
+}
+
+int ltl__tree_reserve(struct ltl__tree *t, uint64_t leaves)
+{
+    int rc = writer_check(t);
+    if (rc)
+        return rc;
+    /* n appends complete at most 2n + 64 entries (each leaf, plus parents) */
+    if (leaves > (SIZE_MAX / HS - 64) / 2 - t->npending)
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    size_t need = t->npending + 2 * (size_t)leaves + 64;
+    if (need <= t->pending_cap)
+        return LTL_OK;
+    size_t cap = t->pending_cap ? t->pending_cap : 256;
+    while (cap < need)
+        cap *= 2;
+    void *p = ltl__realloc(t->pending, cap * HS);
+    if (!p)
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    t->pending = p;
+    t->pending_cap = cap;
+    return LTL_OK;
+}
+
+size_t ltl__tree_pending(const struct ltl__tree *t)
+{
+    return t->npending;
+}
+
 int ltl__tree_append(struct ltl__tree *t, const unsigned char leaf_hash[HS])
 {
     int rc = writer_check(t);

@@ -149,6 +149,11 @@ uint64_t ltl__tree_synced(const struct ltl__tree *t);
 /* Append the leaf hash of the next record (seq == ltl__tree_appended()).
  * No I/O. LTL_OK, LTL_ENOMEM (nothing changed), LTL_EREADONLY, LTL_EBROKEN. */
 int ltl__tree_append(struct ltl__tree *t, const unsigned char leaf_hash[LTL__HASH_SIZE]) LTL__WUR;
+/* Make room so that the next `leaves` appends cannot fail (LTL_ENOMEM now
+ * instead). The store reserves before it commits records to the log. */
+int ltl__tree_reserve(struct ltl__tree *t, uint64_t leaves) LTL__WUR;
+/* Entries appended and not yet flushed. Writer thread. */
+size_t ltl__tree_pending(const struct ltl__tree *t);
 /* Write the buffered entries (one pwrite) and publish the new size. On a
  * write error the buffer is kept and the next flush writes it again.
  * LTL_OK, LTL_EIO, LTL_ENOSPC, LTL_EBROKEN. */
@@ -168,6 +173,9 @@ int ltl__tree_truncate(struct ltl__tree *t, uint64_t leaves) LTL__WUR;
  * derives from newer ones. */
 int ltl__tree_refresh(struct ltl__tree *t) LTL__WUR;
 
+/* The right edge of the stored tree of `leaves` leaves (<= size), read from
+ * the file: verification appends recomputed leaves to it and compares. */
+int ltl__tree_frontier(struct ltl__frontier *out, struct ltl__tree *t, uint64_t leaves) LTL__WUR;
 /* The stored leaf hash of leaf index (< size). */
 int ltl__tree_leaf(unsigned char out[LTL__HASH_SIZE], struct ltl__tree *t, uint64_t index) LTL__WUR;
 /* count stored entries from entry number first (bulk reads for verify). */

@@ -1,5 +1,6 @@
 # tail -f prints new records as they come, sleeping in between (no polling)
 ltl append first >/dev/null
+: > out
 ltl tail -f --format raw > out 2>&1 &
 pid=$!
 for i in $(seq 100); do grep -q first out && break; sleep 0.1; done
@@ -16,6 +17,7 @@ wait $pid
 echo "tail -f exit code: $?"
 cat out
 # a filtered follow starts at the end when nothing matches yet
+: > out2
 ltl tail -f --topic later --format raw > out2 2>&1 &
 pid=$!
 sleep 0.3
