@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -238,6 +239,35 @@ static void release_lock(struct ltl_db *db)
 
 /* ---- open / close -------------------------------------------------------- */
 
+/* verify.on_open: check the store before the first append, and say so in _ltl. */
+static int verify_on_open(struct ltl_db *db)
+{
+    ltl_verify_options vo;
+    ltl_verify_options_init(&vo);
+    vo.mode = db->cfg.verify_on_open == 2 ? LTL_VERIFY_FULL : LTL_VERIFY_TAIL;
+    ltl_verify_report r;
+    int rc = ltl__verify(&r, db, &vo);
+    if (rc != LTL_OK && rc != LTL_EVERIFY)
+        return rc;
+    ltl__buf json = {0};
+    int jrc = ltl__buf_appendf(&json,
+                               "{\"event\":\"verify\",\"mode\":\"%s\",\"ok\":%s,\"records\":%" PRIu64
+                               ",\"from_seq\":%" PRIu64 ",\"checkpoints\":%" PRIu64
+                               ",\"seconds\":%.3f",
+                               vo.mode == LTL_VERIFY_FULL ? "full" : "tail", r.ok ? "true" : "false",
+                               r.records, r.from_seq, r.checkpoints, r.seconds);
+    if (!jrc && !r.ok)
+        jrc = ltl__buf_append(&json, ",\"problem\":", 11) ||
+              ltl__json_escape(&json, r.problem, strlen(r.problem));
+    if (!jrc)
+        jrc = ltl__buf_append(&json, "}", 1);
+    int erc = jrc ? ltl__errf(LTL_ENOMEM, "out of memory") : ltl__writer_system_event(db, json.data);
+    ltl__buf_free(&json);
+    if (rc == LTL_EVERIFY) /* the open fails, with what verify found */
+        return ltl__errf(LTL_EVERIFY, "verify.on_open: %s", r.problem);
+    return erc;
+}
+
 static int open_store(struct ltl_db *db, const ltl_options *opts)
 {
     int rc;
@@ -317,6 +347,8 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     }
     ltl__buf_free(&note);
     ltl__free(event);
+    if (rc == LTL_OK && db->cfg.verify_on_open)
+        rc = verify_on_open(db);
     return rc;
 }
 
