@@ -229,8 +229,13 @@ static int parse_iso(int64_t *out, const char *s)
     if (*p)
         return LTL_EPARSE;
     int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
-    *out =
-        days * NS_PER_DAY + ((int64_t)h * 3600 + (int64_t)mi * 60 + sec) * NS_PER_S + frac - offset;
+    /* ns since the epoch fit int64 for the years 1678..2261: outside, an error */
+    int64_t t;
+    if (__builtin_mul_overflow(days, NS_PER_DAY, &t) ||
+        __builtin_add_overflow(t, ((int64_t)h * 3600 + (int64_t)mi * 60 + sec) * NS_PER_S + frac, &t) ||
+        __builtin_sub_overflow(t, offset, &t))
+        return LTL_EPARSE;
+    *out = t;
     return LTL_OK;
 }
 
@@ -264,7 +269,9 @@ int ltl_time_parse(int64_t *out, const char *text, int64_t now)
         int64_t amount = parse_amount(text + 1, true);
         if (amount < 0)
             return LTL_EPARSE;
-        *out = text[0] == '-' ? now - amount : now + amount;
+        if (text[0] == '-' ? __builtin_sub_overflow(now, amount, out)
+                           : __builtin_add_overflow(now, amount, out))
+            return LTL_EPARSE; /* beyond the years 1678..2261 */
         return LTL_OK;
     }
     return parse_iso(out, text);
