@@ -78,7 +78,8 @@ struct cli_command {
 
 extern const struct cli_command *const cli_commands[];
 extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
-    cmd_config, cmd_checkpoint, cmd_verify, cmd_proof, cmd_check_proof, cmd_audit, cmd_keygen;
+    cmd_config, cmd_checkpoint, cmd_verify, cmd_proof, cmd_check_proof, cmd_audit, cmd_keygen,
+    cmd_query, cmd_paths, cmd_reindex;
 
 /* Print usage text of a command to stdout. */
 void cli_usage(const struct cli_command *cmd);

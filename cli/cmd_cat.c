@@ -12,10 +12,52 @@
 
 struct reader_opts {
     ltl_cursor_options cursor;
+    const char *where; /* a query (docs/QUERY.md), or NULL */
     int format;
     uint64_t limit; /* UINT64_MAX: none */
     bool follow;
 };
+
+/* Where records come from: a cursor, or a query with --where. */
+struct source {
+    ltl_cursor *cur;
+    ltl_query *q;
+};
+
+static int source_open(struct source *s, ltl_db *db, const struct reader_opts *o,
+                       const ltl_cursor_options *co)
+{
+    *s = (struct source){NULL, NULL};
+    if (!o->where)
+        return ltl_cursor_open(&s->cur, db, co);
+    ltl_query_options qo;
+    ltl_query_options_init(&qo);
+    qo.flags = (co->flags & LTL_CURSOR_REVERSE ? LTL_QUERY_REVERSE : 0) |
+               (co->flags & LTL_CURSOR_SYSTEM ? LTL_QUERY_SYSTEM : 0);
+    qo.since = co->since;
+    qo.until = co->until;
+    qo.topic = co->topic;
+    qo.from_seq = co->from_seq;
+    qo.to_seq = co->to_seq;
+    return ltl_query_open(&s->q, db, o->where, &qo);
+}
+
+static int source_next(struct source *s, const ltl_record **rec)
+{
+    return s->q ? ltl_query_next(rec, s->q) : ltl_cursor_next(rec, s->cur);
+}
+
+static int source_wait(struct source *s)
+{
+    return s->q ? ltl_query_wait(s->q, -1) : ltl_cursor_wait(s->cur, -1);
+}
+
+static void source_close(struct source *s)
+{
+    ltl_query_close(s->q);
+    ltl_cursor_close(s->cur);
+    *s = (struct source){NULL, NULL};
+}
 
 static bool parse_format(struct cli *cli, const char *arg, int *out)
 {
@@ -43,6 +85,7 @@ enum {
     O_TOPIC,
     O_ALL,
     O_FOLLOW,
+    O_WHERE,
 };
 
 static const struct cli_opt reader_opts_table[] = {
@@ -51,7 +94,7 @@ static const struct cli_opt reader_opts_table[] = {
     {"lines", 'n', true, O_LIMIT}, {"reverse", 'r', false, O_REVERSE},
     {"format", 0, true, O_FORMAT}, {"topic", 't', true, O_TOPIC},
     {"all", 'a', false, O_ALL},    {"follow", 'f', false, O_FOLLOW},
-    {NULL, 0, false, 0},
+    {"where", 'w', true, O_WHERE}, {NULL, 0, false, 0},
 };
 
 /* Parse the options of cat/tail. Returns EXIT_OK, or an exit code to stop
@@ -99,6 +142,15 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
         case O_ALL:
             o->cursor.flags |= LTL_CURSOR_SYSTEM;
             break;
+        case O_WHERE: {
+            ltl_error err;
+            if (ltl_query_check(&err, arg) != LTL_OK) {
+                fprintf(stderr, "ltl %s: --where: %s\n  %s\n", cmd->name, err.message, arg);
+                return EXIT_INPUT;
+            }
+            o->where = arg;
+            break;
+        }
         case O_FOLLOW:
             if (!is_tail)
                 return cli_usage_error(cli, "cat has no --follow (use 'ltl tail -f')");
@@ -120,13 +172,13 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
     return EXIT_OK;
 }
 
-/* Print records from cursor until done, the limit, or a failure. */
-static int print_records(struct cli *cli, ltl_db *db, ltl_cursor *cur, const struct reader_opts *o,
-                         uint64_t *printed, char **buf, size_t *cap)
+/* Print records from the source until done, the limit, or a failure. */
+static int print_records(struct cli *cli, ltl_db *db, struct source *src,
+                         const struct reader_opts *o, uint64_t *printed, char **buf, size_t *cap)
 {
     const ltl_record *rec;
     int rc;
-    while (*printed < o->limit && !cli_interrupted && (rc = ltl_cursor_next(&rec, cur)) == LTL_OK) {
+    while (*printed < o->limit && !cli_interrupted && (rc = source_next(src, &rec)) == LTL_OK) {
         size_t len;
         if ((rc = ltl_record_format(buf, cap, &len, rec, o->format)) != LTL_OK)
             return cli_fail_rc(cli, rc, NULL, "formatting a record");
@@ -151,20 +203,20 @@ static int cat_run(struct cli *cli, int argc, char **argv)
     ltl_db *db;
     if ((code = cli_open(cli, &db, LTL_OPEN_READONLY)))
         return code;
-    ltl_cursor *cur;
-    int rc = ltl_cursor_open(&cur, db, &o.cursor);
+    struct source src;
+    int rc = source_open(&src, db, &o, &o.cursor);
     if (rc) {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "reading");
     } else {
         char *buf = NULL;
         size_t cap = 0;
         uint64_t printed = 0;
-        code = print_records(cli, db, cur, &o, &printed, &buf, &cap);
+        code = print_records(cli, db, &src, &o, &printed, &buf, &cap);
         if (code < 0)
             code = EXIT_OK;
         ltl_free(buf);
-        ltl_cursor_close(cur);
     }
+    source_close(&src);
     ltl_close(db);
     return code;
 }
@@ -174,18 +226,16 @@ static int tail_start(ltl_db *db, const struct reader_opts *o, uint64_t n, uint6
 {
     ltl_cursor_options back = o->cursor;
     back.flags |= LTL_CURSOR_REVERSE;
-    ltl_cursor *cur;
-    int rc = ltl_cursor_open(&cur, db, &back);
-    if (rc)
-        return rc;
+    struct source src;
+    *out = UINT64_MAX; /* none: start at the end */
+    int rc = source_open(&src, db, o, &back);
     const ltl_record *rec;
     uint64_t seen = 0;
-    *out = UINT64_MAX; /* none: start at the end */
-    while (seen < n && (rc = ltl_cursor_next(&rec, cur)) == LTL_OK) {
+    while (rc == LTL_OK && seen < n && (rc = source_next(&src, &rec)) == LTL_OK) {
         *out = rec->seq;
         seen++;
     }
-    ltl_cursor_close(cur);
+    source_close(&src);
     return rc == LTL_DONE || rc == LTL_OK ? LTL_OK : rc;
 }
 
@@ -200,7 +250,7 @@ static int tail_run(struct cli *cli, int argc, char **argv)
     if ((code = cli_open(cli, &db, LTL_OPEN_READONLY)))
         return code;
     uint64_t start;
-    ltl_cursor *cur = NULL;
+    struct source src = {NULL, NULL};
     int rc = tail_start(db, &o, o.limit, &start);
     if (rc == LTL_OK && start == UINT64_MAX) {
         /* nothing matches yet: start after the current end */
@@ -212,7 +262,7 @@ static int tail_run(struct cli *cli, int argc, char **argv)
         ltl_cursor_options fwd = o.cursor;
         if (start > fwd.from_seq)
             fwd.from_seq = start;
-        rc = ltl_cursor_open(&cur, db, &fwd);
+        rc = source_open(&src, db, &o, &fwd);
     }
     if (rc) {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "reading");
@@ -223,26 +273,26 @@ static int tail_run(struct cli *cli, int argc, char **argv)
     uint64_t printed = 0;
     struct reader_opts all = o;
     all.limit = UINT64_MAX;
-    code = print_records(cli, db, cur, &all, &printed, &buf, &cap);
+    code = print_records(cli, db, &src, &all, &printed, &buf, &cap);
     while (code == EXIT_OK && o.follow && !cli_interrupted) {
         if (fflush(stdout) != 0) {
             code = -1;
             break;
         }
-        rc = ltl_cursor_wait(cur, -1);
+        rc = source_wait(&src);
         if (rc == LTL_ETIMEOUT)
             continue; /* a signal: the loop condition decides */
         if (rc) {
             code = cli_fail_rc(cli, rc, ltl_errmsg(db), "waiting for records");
             break;
         }
-        code = print_records(cli, db, cur, &all, &printed, &buf, &cap);
+        code = print_records(cli, db, &src, &all, &printed, &buf, &cap);
     }
     if (code < 0)
         code = EXIT_OK;
     ltl_free(buf);
 out:
-    ltl_cursor_close(cur);
+    source_close(&src);
     ltl_close(db);
     return code;
 }
@@ -254,6 +304,7 @@ out:
     "      --until TIME     records before TIME\n"                                                 \
     "  -t, --topic T        only topic T\n"                                                        \
     "  -a, --all            include ltl's own records (manifests, recoveries: topic _ltl)\n"       \
+    "  -w, --where EXPR     only records matching the query EXPR (docs/QUERY.md)\n"                \
     "      --format F       jsonl (default: one JSON object per record with envelope\n"            \
     "                       fields and \"message\"), raw (the message bytes), pretty\n"            \
     "\n"                                                                                           \
@@ -263,7 +314,7 @@ out:
 const struct cli_command cmd_cat = {
     "cat", cat_run, "print records (by seq, time, topic)",
     "usage: ltl cat [--from SEQ] [--to SEQ] [--since TIME] [--until TIME] [-n N]\n"
-    "               [--reverse] [--topic T] [--all] [--format jsonl|raw|pretty]\n"
+    "               [--reverse] [--topic T] [--where EXPR] [--all] [--format jsonl|raw|pretty]\n"
     "\n"
     "Print the records of the store, oldest first.\n"
     "\n"
@@ -272,7 +323,8 @@ const struct cli_command cmd_cat = {
 
 const struct cli_command cmd_tail = {
     "tail", tail_run, "print the last records; -f follows new ones",
-    "usage: ltl tail [-n N] [-f] [--topic T] [--since TIME] [--format jsonl|raw|pretty]\n"
+    "usage: ltl tail [-n N] [-f] [--topic T] [--where EXPR] [--since TIME]\n"
+    "                [--format jsonl|raw|pretty]\n"
     "\n"
     "Print the last N records (default 10), oldest first. With -f, keep\n"
     "printing records as they are appended (woken by the file system, no\n"

@@ -152,11 +152,15 @@ static int stat_run(struct cli *cli, int argc, char **argv)
         printf("\",\"id\":\"%s\",\"format\":%u,\"created\":\"%s\",\"records\":%" PRIu64
                ",\"first_ts\":%s%s%s,\"last_ts\":%s%s%s,\"segments\":%" PRIu64
                ",\"log_bytes\":%" PRIu64 ",\"disk_bytes\":%" PRIu64 ",\"segment_size\":%" PRIu64
-               ",\"writer_pid\":%" PRId64 "}\n",
+               ",\"writer_pid\":%" PRId64 ",\"index\":{\"enabled\":%s,\"records\":%" PRIu64
+               ",\"lag\":%" PRIu64 ",\"paths\":%" PRIu64 ",\"bytes\":%" PRIu64 "}}\n",
                id, info.format, created, info.records, info.records ? "\"" : "",
                info.records ? first : "null", info.records ? "\"" : "", info.records ? "\"" : "",
                info.records ? last : "null", info.records ? "\"" : "", info.segments,
-               info.log_bytes, info.disk_bytes, info.segment_size, info.writer_pid);
+               info.log_bytes, info.disk_bytes, info.segment_size, info.writer_pid,
+               info.index_enabled ? "true" : "false", info.index_records,
+               info.records > info.index_records ? info.records - info.index_records : 0,
+               info.index_paths, info.index_bytes);
     } else {
         char used[32], disk[32], segsize[32];
         human_bytes(used, sizeof(used), info.log_bytes);
@@ -176,6 +180,16 @@ static int stat_run(struct cli *cli, int argc, char **argv)
         }
         printf("segments:   %" PRIu64 " (%s of log, %s on disk; new segments %s)\n", info.segments,
                used, disk, segsize);
+        if (!info.index_enabled) {
+            printf("index:      off (index.enabled)\n");
+        } else {
+            char ib[32];
+            human_bytes(ib, sizeof(ib), info.index_bytes);
+            printf("index:      %" PRIu64 " records indexed", info.index_records);
+            if (info.records > info.index_records)
+                printf(" (%" PRIu64 " behind)", info.records - info.index_records);
+            printf(", %" PRIu64 " paths, %s\n", info.index_paths, ib);
+        }
         if (info.writer_pid)
             printf("writer:     pid %" PRId64 "\n", info.writer_pid);
         else

@@ -137,8 +137,8 @@ static int verify_run(struct cli *cli, int argc, char **argv)
 {
     enum { O_TAIL = 1, O_AGAINST, O_JSON, O_THREADS };
     static const struct cli_opt opts[] = {
-        {"tail", 0, false, O_TAIL},       {"against", 0, true, O_AGAINST},
-        {"json", 0, false, O_JSON},       {"threads", 'j', true, O_THREADS},
+        {"tail", 0, false, O_TAIL}, {"against", 0, true, O_AGAINST},
+        {"json", 0, false, O_JSON}, {"threads", 'j', true, O_THREADS},
         {NULL, 0, false, 0},
     };
     ltl_verify_options vo;
@@ -151,17 +151,27 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     uint64_t threads;
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
-        case O_TAIL: vo.mode = LTL_VERIFY_TAIL; break;
-        case O_AGAINST: against = arg; break;
-        case O_JSON: json = true; break;
+        case O_TAIL:
+            vo.mode = LTL_VERIFY_TAIL;
+            break;
+        case O_AGAINST:
+            against = arg;
+            break;
+        case O_JSON:
+            json = true;
+            break;
         case O_THREADS:
             if (!cli_parse_u64(cli, "--threads", arg, &threads) || threads > 256)
                 return cli_usage_error(cli, "--threads: 0..256");
             vo.threads = (unsigned)threads;
             break;
-        case CLI_HELP: cli_usage(&cmd_verify); return EXIT_OK;
-        case CLI_POSITIONAL: return cli_usage_error(cli, "unexpected argument '%s'", arg);
-        default: return EXIT_USAGE;
+        case CLI_HELP:
+            cli_usage(&cmd_verify);
+            return EXIT_OK;
+        case CLI_POSITIONAL:
+            return cli_usage_error(cli, "unexpected argument '%s'", arg);
+        default:
+            return EXIT_USAGE;
         }
     }
     char *against_text = NULL;
@@ -219,10 +229,12 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                r.tree_size, r.checkpoints, r.signed_checkpoints);
         if (against)
             printf("ok: the store extends the checkpoint of size %" PRIu64 " (%s)\n",
-                   r.against_size, r.against_signed ? "signature checked" : "signature not checked");
+                   r.against_size,
+                   r.against_signed ? "signature checked" : "signature not checked");
         if (r.unhashed)
-            cli_note(cli, "%" PRIu64 " newest records are past the hash index (a writer is "
-                          "appending): their frames were checked",
+            cli_note(cli,
+                     "%" PRIu64 " newest records are past the hash index (a writer is "
+                     "appending): their frames were checked",
                      r.unhashed);
         if (r.checkpoints > r.signed_checkpoints)
             cli_note(cli, "%" PRIu64 " checkpoint(s) not checked against a signature (%s)",
@@ -284,8 +296,12 @@ static int proof_run(struct cli *cli, int argc, char **argv)
             if (!cli_parse_u64(cli, "--size", arg, &size))
                 return EXIT_USAGE;
             break;
-        case O_CONSISTENCY: consistency = true; break;
-        case CLI_HELP: cli_usage(&cmd_proof); return EXIT_OK;
+        case O_CONSISTENCY:
+            consistency = true;
+            break;
+        case CLI_HELP:
+            cli_usage(&cmd_proof);
+            return EXIT_OK;
         case CLI_POSITIONAL:
             if (npos == 2)
                 return cli_usage_error(cli, "unexpected argument '%s'", arg);
@@ -293,7 +309,8 @@ static int proof_run(struct cli *cli, int argc, char **argv)
                 return EXIT_USAGE;
             npos++;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (npos == 0 || (!consistency && npos > 1))
@@ -341,16 +358,25 @@ static int check_proof_run(struct cli *cli, int argc, char **argv)
     int id;
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
-        case O_KEY: key = arg; break;
-        case O_RECORD: record = arg; break;
-        case O_JSON: json = true; break;
-        case CLI_HELP: cli_usage(&cmd_check_proof); return EXIT_OK;
+        case O_KEY:
+            key = arg;
+            break;
+        case O_RECORD:
+            record = arg;
+            break;
+        case O_JSON:
+            json = true;
+            break;
+        case CLI_HELP:
+            cli_usage(&cmd_check_proof);
+            return EXIT_OK;
         case CLI_POSITIONAL:
             if (file)
                 return cli_usage_error(cli, "unexpected argument '%s'", arg);
             file = arg;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (!file)
@@ -480,15 +506,22 @@ static int keygen_run(struct cli *cli, int argc, char **argv)
     int id;
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
-        case O_READ: read_key = true; break;
-        case O_DIR: dir = arg; break;
-        case CLI_HELP: cli_usage(&cmd_keygen); return EXIT_OK;
+        case O_READ:
+            read_key = true;
+            break;
+        case O_DIR:
+            dir = arg;
+            break;
+        case CLI_HELP:
+            cli_usage(&cmd_keygen);
+            return EXIT_OK;
         case CLI_POSITIONAL:
             if (name)
                 return cli_usage_error(cli, "unexpected argument '%s'", arg);
             name = arg;
             break;
-        default: return EXIT_USAGE;
+        default:
+            return EXIT_USAGE;
         }
     }
     if (!name)

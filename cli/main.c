@@ -23,6 +23,10 @@ const struct cli_command *const cli_commands[] = {
     &cmd_tail,
     &cmd_stat,
     &cmd_repair,
+    /* queries */
+    &cmd_query,
+    &cmd_paths,
+    &cmd_reindex,
     /* trust */
     &cmd_checkpoint,
     &cmd_verify,

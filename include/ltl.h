@@ -451,6 +451,10 @@ typedef struct ltl_info {
     unsigned int format;        /**< on-disk format version */
     unsigned char store_id[16]; /**< random id of the store */
     int64_t created;            /**< creation time, ns since the epoch */
+    int index_enabled;          /**< 1 when the store keeps a field index */
+    uint64_t index_records;     /**< records indexed (every seq below is) */
+    uint64_t index_paths;       /**< distinct paths in the index */
+    uint64_t index_bytes;       /**< bytes the index occupies on disk */
 } ltl_info;
 
 /**
@@ -603,6 +607,92 @@ typedef struct ltl_audit_report {
  *         LTL_EIO; LTL_EPARSE (the state file is not a checkpoint).
  */
 LTL_API int ltl_audit(ltl_audit_report *out, ltl_db *db, const char *state_path);
+
+/* ------------------------------------------------------------------------
+ * Queries and the index (docs/QUERY.md, docs/INDEX.md)
+ * ------------------------------------------------------------------------ */
+
+typedef struct ltl_query ltl_query;
+
+enum {
+    LTL_QUERY_REVERSE = 1 << 0,  /**< newest first */
+    LTL_QUERY_SYSTEM = 1 << 1,   /**< also ltl's own records (topic _ltl) */
+    LTL_QUERY_NO_INDEX = 1 << 2, /**< do not use the index: scan (for checks and timing) */
+};
+
+#define LTL_QUERY_OPTIONS_VERSION 1
+
+/** Bounds added to a query (the same as and-ing @topic, @ts, @seq terms). */
+typedef struct ltl_query_options {
+    unsigned int version; /**< LTL_QUERY_OPTIONS_VERSION */
+    unsigned int flags;   /**< LTL_QUERY_* */
+    int64_t since;        /**< @ts >= since (INT64_MIN: none) */
+    int64_t until;        /**< @ts < until (INT64_MAX: none) */
+    const char *topic;    /**< @topic == topic (NULL: any) */
+    uint64_t from_seq;    /**< @seq >= from_seq */
+    uint64_t to_seq;      /**< @seq <= to_seq (UINT64_MAX: none) */
+} ltl_query_options;
+
+/** Fill @p opts with defaults (no bounds, oldest first). */
+LTL_API void ltl_query_options_init(ltl_query_options *opts);
+
+/**
+ * Plan a query (docs/QUERY.md): the most selective term the index can
+ * answer gives candidates, records not indexed yet are scanned, and every
+ * candidate is checked against the whole query.
+ * @return LTL_OK; LTL_EPARSE (ltl_errmsg() names the column and what was
+ *         expected); LTL_EIO; LTL_ENOMEM.
+ * @note the query must not outlive @p db; use it from one thread at a time.
+ */
+LTL_API int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr,
+                           const ltl_query_options *opts);
+
+/**
+ * The next matching record, in seq order (or reverse).
+ * @param out borrowed: valid until the next call on @p q.
+ * @return LTL_OK; LTL_DONE (no more now; a forward query without an upper
+ *         bound may find more after ltl_query_wait()); LTL_EIO; LTL_ENOMEM.
+ */
+LTL_API int ltl_query_next(const ltl_record **out, ltl_query *q);
+
+/** Block until new records may match (inotify), or the timeout (-1: none). */
+LTL_API int ltl_query_wait(ltl_query *q, int timeout_ms);
+
+/** The plan as text (free with ltl_free). */
+LTL_API int ltl_query_explain(char **out, ltl_query *q);
+
+/** Close a query (NULL does nothing). */
+LTL_API void ltl_query_close(ltl_query *q);
+
+/** Check a query's syntax without a store. LTL_OK or LTL_EPARSE (@p err says where). */
+LTL_API int ltl_query_check(ltl_error *err, const char *expr);
+
+/** Called per indexed path by ltl_paths(); non-zero stops. */
+typedef int (*ltl_path_fn)(void *ctx, const char *path, uint64_t count);
+
+/**
+ * The indexed paths (wildcard form, in order) starting with @p prefix (NULL:
+ * all), with how many values were indexed under each.
+ * @return LTL_OK; LTL_ENOTFOUND (no index); the callback's value; LTL_EIO.
+ */
+LTL_API int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx);
+
+/** What ltl_pause() pauses. */
+enum { LTL_PAUSE_INDEX = 1 };
+
+/**
+ * Let appends run while the index waits (the indexer stops taking new
+ * records); ltl_resume() lets it catch up. Queries stay right meanwhile:
+ * they scan what is not indexed. Writer handles only.
+ */
+LTL_API int ltl_pause(ltl_db *db, int what);
+LTL_API int ltl_resume(ltl_db *db, int what);
+
+/**
+ * Rebuild the index from the log, from scratch. Writer handles only.
+ * @param progress called with records done and total, or NULL.
+ */
+LTL_API int ltl_reindex(ltl_db *db, ltl_progress_fn progress, void *ctx);
 
 /* ------------------------------------------------------------------------
  * Configuration (docs/CONFIG.md)
@@ -940,6 +1030,15 @@ LTL_API void ltl_json_unflattener_free(ltl_json_unflattener *u);
  */
 LTL_API int ltl_json_pointer_get(const char **out, size_t *out_len, const void *json, size_t len,
                                  const char *pointer, ltl_json_error *err);
+
+/**
+ * The value at a path of ltl's syntax (docs/JSON.md: "authors[0].key",
+ * ["a.b"]; no [] wildcards) in @p json, as ltl_json_pointer_get() gives it.
+ * @return LTL_OK; LTL_ENOTFOUND; LTL_EINVAL (a malformed path or a
+ *         wildcard); LTL_EPARSE (not valid JSON).
+ */
+LTL_API int ltl_json_path_get(const char **out, size_t *out_len, const void *json, size_t len,
+                              const char *path, ltl_json_error *err);
 
 #ifdef __cplusplus
 }

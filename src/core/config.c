@@ -37,6 +37,14 @@ static const struct key_def keys[] = {
      "the origin line of checkpoints (empty: ltl/<store id>)"},
     {"durability", T_ENUM, "safe", "forgetful|casual|safe|paranoid", 0, 0,
      "when an append is acknowledged: forgetful|casual|safe|paranoid (docs/DURABILITY.md)"},
+    {"index.defer", T_ENUM, "off", "off|on", 0, 0,
+     "on: a writer leaves indexing to the next writer (appends never wait for it)"},
+    {"index.enabled", T_ENUM, "on", "on|off", 0, 0,
+     "index every JSON field in STORE/index (off: queries scan the log)"},
+    {"index.max_paths", T_SIZE, "10000", NULL, 1, 1LL << 32,
+     "distinct paths indexed at most; further ones are not indexed (a warning)"},
+    {"index.paths", T_STRING, "", NULL, 0, 0,
+     "paths to index: globs on wildcard paths, '-' denies (\"*,-payload.*\"); empty: all"},
     {"keys.check", T_STRING, "", NULL, 0, 0,
      "check key file that verifies checkpoints (empty: derived from keys.write)"},
     {"keys.read", T_STRING, "", NULL, 0, 0,
@@ -387,6 +395,10 @@ int ltl__config_values(struct ltl__config_values *out, const ltl_config *cfg)
     out->key_write = ltl__config_str(cfg, "keys.write");
     out->key_check = ltl__config_str(cfg, "keys.check");
     out->key_read = ltl__config_str(cfg, "keys.read");
+    out->index_enabled = strcmp(ltl__config_str(cfg, "index.enabled"), "on") == 0;
+    out->index_defer = strcmp(ltl__config_str(cfg, "index.defer"), "on") == 0;
+    out->index_paths = ltl__config_str(cfg, "index.paths");
+    out->index_max_paths = (uint64_t)ltl__size_parse(ltl__config_str(cfg, "index.max_paths"));
     const char *v = ltl__config_str(cfg, "verify.on_open");
     out->verify_on_open = strcmp(v, "full") == 0 ? 2 : strcmp(v, "tail") == 0 ? 1 : 0;
     /* FNV-1a over "key=value\n" lines: a cheap fingerprint for the manifest */

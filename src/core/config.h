@@ -21,6 +21,10 @@ struct ltl__config_values {
     const char *key_check;
     const char *key_read;
     int verify_on_open;             /* 0 none, 1 tail, 2 full */
+    bool index_enabled;             /* index.enabled */
+    bool index_defer;               /* index.defer */
+    const char *index_paths;        /* index.paths (borrowed) */
+    uint64_t index_max_paths;       /* index.max_paths */
     uint64_t digest;          /* fingerprint of every resolved value */
 };
 

@@ -56,8 +56,8 @@ int ltl_checkpoint(char **out, ltl_db *db)
 void ltl_verify_options_init(ltl_verify_options *opts)
 {
     if (opts)
-        *opts = (ltl_verify_options){LTL_VERIFY_OPTIONS_VERSION, LTL_VERIFY_FULL, NULL, 0, 0,
-                                     NULL, NULL};
+        *opts = (ltl_verify_options){
+            LTL_VERIFY_OPTIONS_VERSION, LTL_VERIFY_FULL, NULL, 0, 0, NULL, NULL};
 }
 
 int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opts)
@@ -127,7 +127,8 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
     ltl__buf json = {0};
     unsigned char leaf[LTL__HASH_SIZE];
     int rc = LTL_OK;
-    if (check_key && (rc = ltl__check_key_parse(&key, check_key, trimmed(check_key, check_key_len))))
+    if (check_key &&
+        (rc = ltl__check_key_parse(&key, check_key, trimmed(check_key, check_key_len))))
         goto out;
     if ((rc = ltl__tlog_proof_parse(&pt, proof, proof_len)))
         goto out;
@@ -138,8 +139,9 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
     if ((rc = ltl__body_decode(&b, pt.extra, pt.extra_len)))
         goto out;
     if (b.seq != pt.index) {
-        rc = ltl__errf(LTL_EVERIFY, "the record in the proof has seq %" PRIu64
-                                    " but the proof is for leaf %" PRIu64,
+        rc = ltl__errf(LTL_EVERIFY,
+                       "the record in the proof has seq %" PRIu64
+                       " but the proof is for leaf %" PRIu64,
                        b.seq, pt.index);
         goto out;
     }
@@ -153,8 +155,9 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
             goto out;
         }
         if (record_len != b.payload_len || memcmp(record, b.payload, record_len) != 0) {
-            rc = ltl__errf(LTL_EVERIFY, "the record in the log (%zu bytes) is not the given "
-                                        "record (%zu bytes)",
+            rc = ltl__errf(LTL_EVERIFY,
+                           "the record in the log (%zu bytes) is not the given "
+                           "record (%zu bytes)",
                            b.payload_len, record_len);
             goto out;
         }
@@ -173,8 +176,8 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
                               cp.has_signatures ? "true" : "false",
                               check_key && cp.verified ? "true" : "false");
     if (!rc) {
-        ltl_record rec = {b.seq, b.ts, "", b.payload, b.payload_len, b.kind, b.flags,
-                          b.manifest_seq, NULL};
+        ltl_record rec = {b.seq,   b.ts,           "",  b.payload, b.payload_len, b.kind,
+                          b.flags, b.manifest_seq, NULL};
         if (b.flags & LTL_RECORD_ENCRYPTED)
             rc = ltl__buf_appendf(&json, "\"encrypted\":true}");
         else if ((b.flags & LTL_RECORD_JSON) &&
@@ -183,7 +186,8 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
                  ltl__json_pretty(&json, rec.data, rec.len, 0) || ltl__buf_append(&json, "}", 1);
         else if (ltl__utf8_valid(b.payload, b.payload_len))
             rc = ltl__buf_append(&json, "\"message\":", 10) ||
-                 ltl__json_escape(&json, b.payload, b.payload_len) || ltl__buf_append(&json, "}", 1);
+                 ltl__json_escape(&json, b.payload, b.payload_len) ||
+                 ltl__buf_append(&json, "}", 1);
         else
             rc = ltl__buf_append(&json, "\"message_base64\":\"", 18) ||
                  ltl__base64_encode(&json, b.payload, b.payload_len) ||
@@ -323,8 +327,8 @@ int ltl_audit(ltl_audit_report *out, ltl_db *db, const char *state_path)
     }
     if (cur.size < old.size) {
         rc = ltl__errf(LTL_EVERIFY,
-                       "the store's last checkpoint covers %" PRIu64 " records, fewer than the %" PRIu64
-                       " seen before: the log was rolled back",
+                       "the store's last checkpoint covers %" PRIu64
+                       " records, fewer than the %" PRIu64 " seen before: the log was rolled back",
                        cur.size, old.size);
         goto out;
     }

@@ -4,6 +4,7 @@
  * (lock file, recovery, writer start) or as a reader, closing it, the
  * public append/sync/stat entry points and the error message.
  */
+#include "index/index.h"
 #include "json/json.h"
 #include "store/store.h"
 
@@ -250,18 +251,19 @@ static int verify_on_open(struct ltl_db *db)
     if (rc != LTL_OK && rc != LTL_EVERIFY)
         return rc;
     ltl__buf json = {0};
-    int jrc = ltl__buf_appendf(&json,
-                               "{\"event\":\"verify\",\"mode\":\"%s\",\"ok\":%s,\"records\":%" PRIu64
-                               ",\"from_seq\":%" PRIu64 ",\"checkpoints\":%" PRIu64
-                               ",\"seconds\":%.3f",
-                               vo.mode == LTL_VERIFY_FULL ? "full" : "tail", r.ok ? "true" : "false",
-                               r.records, r.from_seq, r.checkpoints, r.seconds);
+    int jrc =
+        ltl__buf_appendf(&json,
+                         "{\"event\":\"verify\",\"mode\":\"%s\",\"ok\":%s,\"records\":%" PRIu64
+                         ",\"from_seq\":%" PRIu64 ",\"checkpoints\":%" PRIu64 ",\"seconds\":%.3f",
+                         vo.mode == LTL_VERIFY_FULL ? "full" : "tail", r.ok ? "true" : "false",
+                         r.records, r.from_seq, r.checkpoints, r.seconds);
     if (!jrc && !r.ok)
         jrc = ltl__buf_append(&json, ",\"problem\":", 11) ||
               ltl__json_escape(&json, r.problem, strlen(r.problem));
     if (!jrc)
         jrc = ltl__buf_append(&json, "}", 1);
-    int erc = jrc ? ltl__errf(LTL_ENOMEM, "out of memory") : ltl__writer_system_event(db, json.data);
+    int erc =
+        jrc ? ltl__errf(LTL_ENOMEM, "out of memory") : ltl__writer_system_event(db, json.data);
     ltl__buf_free(&json);
     if (rc == LTL_EVERIFY) /* the open fails, with what verify found */
         return ltl__errf(LTL_EVERIFY, "verify.on_open: %s", r.problem);
@@ -335,6 +337,8 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     if ((rc = ltl__tree_attach(db, tail.next_seq, &note)) == LTL_OK &&
         (rc = ltl__writer_start(db, &tail)) == LTL_OK && event)
         rc = ltl__writer_system_event(db, event);
+    if (rc == LTL_OK)
+        rc = ltl__indexer_start(db, tail.next_seq);
     if (rc == LTL_OK && note.len) {
         /* what the hash index needed, in ltl's own log too */
         ltl__buf json = {0};
@@ -372,6 +376,7 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
     pthread_rwlock_init(&db->segs_lock, NULL);
     pthread_mutex_init(&db->manifest_mu, NULL);
     pthread_mutex_init(&db->tree_mu, NULL);
+    pthread_mutex_init(&db->index_mu, NULL);
     if (opts->version != LTL_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_options.version is %u; this library knows %d",
                          opts->version, LTL_OPTIONS_VERSION);
@@ -409,7 +414,20 @@ int ltl_close(ltl_db *db)
     if (!db)
         return LTL_OK;
     ltl__err_begin();
-    int rc = ltl__writer_stop(db);
+    int rc = LTL_OK;
+    if (db->indexer) {
+        /* make what was appended indexable, index it, then stop the writer */
+        if (db->writer && ltl__writer_sync(db) == LTL_OK)
+            rc = ltl__indexer_stop(db, true);
+        else
+            (void)ltl__indexer_stop(db, false);
+        if (rc)
+            ltl__log(&db->log, LTL_LOG_WARN, "index: %s (the next writer catches up)",
+                     ltl__err_current());
+        rc = LTL_OK; /* derived data: the store itself is fine */
+    }
+    rc = ltl__writer_stop(db);
+    ltl__index_close(db->index);
     if (db->tree) /* a reader's view */
         (void)ltl__tree_close(db->tree);
     ltl__keys_wipe(db);
@@ -420,6 +438,7 @@ int ltl_close(ltl_db *db)
     pthread_rwlock_destroy(&db->segs_lock);
     pthread_mutex_destroy(&db->manifest_mu);
     pthread_mutex_destroy(&db->tree_mu);
+    pthread_mutex_destroy(&db->index_mu);
     ltl__free(db->log_dir);
     ltl__free(db->path);
     ltl__free(db);
@@ -527,6 +546,8 @@ int ltl_stat(ltl_info *out, ltl_db *db)
             out->last_ts = prev->last_ts;
         }
     }
+    if ((rc = ltl__index_stat(db, out)))
+        return ltl__err_end(db, rc);
     if (db->writer) {
         uint64_t next, durable, tail_end;
         ltl__writer_position(db, &next, &durable, &tail_end);

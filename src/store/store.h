@@ -251,6 +251,8 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count,
 int ltl__writer_sync(struct ltl_db *db) LTL__WUR;
 /* Write the process buffer to the OS (no sync): readers in this process see it. */
 int ltl__writer_flush(struct ltl_db *db) LTL__WUR;
+/* Records written to the OS (every seq below). */
+uint64_t ltl__writer_written(struct ltl_db *db);
 /* Next seq, durable next seq, bytes in the tail segment. */
 void ltl__writer_position(struct ltl_db *db, uint64_t *next_seq, uint64_t *durable_seq,
                           uint64_t *tail_end);
@@ -323,8 +325,26 @@ int ltl__writer_checkpoint(struct ltl_db *db, ltl__buf *out) LTL__WUR;
 int ltl__writer_flush_index(struct ltl_db *db) LTL__WUR;
 /* Verify the store (src/store/verify.c): LTL_OK, LTL_EVERIFY (out says
  * what and where), or an operational error. */
-int ltl__verify(ltl_verify_report *out, struct ltl_db *db,
-                const ltl_verify_options *opts) LTL__WUR;
+int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_options *opts) LTL__WUR;
+
+/* ---- the index (src/store/indexer.c, src/store/query.c) ---------------------- */
+
+struct ltl__index;
+struct ltl__indexer;
+/* Open STORE/index (a writer rebuilds one it cannot read). */
+int ltl__index_open_for(struct ltl_db *db, bool writable, struct ltl__index **out) LTL__WUR;
+/* Writer: open the index and start the indexer thread (unless index.defer). */
+int ltl__indexer_start(struct ltl_db *db, uint64_t next_seq) LTL__WUR;
+/* Stop the thread; with catch_up, index what is left first. Frees it. */
+int ltl__indexer_stop(struct ltl_db *db, bool catch_up);
+int ltl__indexer_pause(struct ltl_db *db, bool pause);
+int ltl__indexer_rebuild(struct ltl_db *db, ltl_progress_fn progress, void *ctx) LTL__WUR;
+uint64_t ltl__indexer_hwm(struct ltl_db *db);
+/* The writer's index (NULL when index.enabled is off). LMDB allows one
+ * environment per process, so the writer's queries read through it. */
+int ltl__indexer_index(struct ltl_db *db, struct ltl__index **out) LTL__WUR;
+/* The index fields of ltl_info. */
+int ltl__index_stat(struct ltl_db *db, ltl_info *out) LTL__WUR;
 
 /* ---- the handle (src/store/db.c) -------------------------------------------- */
 
@@ -350,6 +370,9 @@ struct ltl_db {
     struct ltl__manifest_entry *manifests;
 
     struct ltl__keys keys;
+    struct ltl__indexer *indexer; /* the writer's indexer, or NULL */
+    pthread_mutex_t index_mu;     /* a reader's index, opened once */
+    struct ltl__index *index;
     pthread_mutex_t tree_mu; /* opening the read-only view */
     struct ltl__tree *tree;  /* the writer's hash index, or a reader's view */
 };

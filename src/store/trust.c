@@ -102,11 +102,10 @@ int ltl__log_walk(struct ltl_db *db, uint64_t from, uint64_t to, ltl__frame_fn f
             break;
         struct ltl__segment *next = ltl__seg_next(db, seg);
         if (end.stop != LTL__FRAME_END || !next || next->base != seq)
-            return ltl__errf(LTL_ECORRUPT, "segment %s offset %" PRIu64 ": %s before seq %" PRIu64,
-                             seg->name, end.off,
-                             end.stop == LTL__FRAME_END ? "the log ends"
-                                                        : ltl__frame_status_name(end.stop),
-                             to);
+            return ltl__errf(
+                LTL_ECORRUPT, "segment %s offset %" PRIu64 ": %s before seq %" PRIu64, seg->name,
+                end.off,
+                end.stop == LTL__FRAME_END ? "the log ends" : ltl__frame_status_name(end.stop), to);
         seg = next;
         off = LTL__SEG_HEADER_SIZE;
     }
@@ -221,8 +220,8 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
         if (c.mismatch != LTL__NO_SEQ) {
             if ((rc = ltl__tree_truncate(t, c.mismatch)))
                 goto out;
-            note_add(note, "%s: leaf %" PRIu64 " did not match the log: cut there",
-                     LTL__TREE_FILE, c.mismatch);
+            note_add(note, "%s: leaf %" PRIu64 " did not match the log: cut there", LTL__TREE_FILE,
+                     c.mismatch);
             size = c.mismatch;
         }
     }
@@ -276,7 +275,7 @@ int ltl__tree_for_reading(struct ltl_db *db, struct ltl__tree **out)
  * appended with one write and fdatasynced. A torn last entry is ignored (and
  * cut by a writer); a damaged earlier one is corruption. */
 
-#define CP_MAGIC "ltl-checkpoint "
+#define CP_MAGIC    "ltl-checkpoint "
 #define CP_FILE_MAX (256u << 20)
 
 static char *checkpoints_path(struct ltl_db *db)
@@ -489,7 +488,8 @@ int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__bu
         goto out;
     }
     struct body_copy bc = {&body};
-    if ((rc = ltl__tree_for_reading(db, &t)) || (rc = ltl__tree_inclusion(&proof, t, seq, cp.size)) ||
+    if ((rc = ltl__tree_for_reading(db, &t)) ||
+        (rc = ltl__tree_inclusion(&proof, t, seq, cp.size)) ||
         (rc = ltl__log_walk(db, seq, seq + 1, copy_body, &bc)))
         goto out;
     /* the record's body travels in the proof: check-proof needs no store */

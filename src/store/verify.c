@@ -68,7 +68,7 @@ struct seg_job {
     struct verify_run *run;
     struct ltl__segment *seg;
     uint64_t from_seq, from_off;
-    uint64_t to_seq;    /* the next segment's base, or LTL__NO_SEQ for the last */
+    uint64_t to_seq; /* the next segment's base, or LTL__NO_SEQ for the last */
     bool last;
     /* a window of stored tree entries */
     unsigned char (*entries)[LTL__HASH_SIZE];
@@ -126,7 +126,8 @@ static int zeros_after(struct seg_job *j, uint64_t from, uint64_t next_seq)
     struct ltl__segment *seg = j->seg;
     unsigned char buf[65536];
     for (uint64_t off = from; off < seg->file_size;) {
-        size_t n = seg->file_size - off < sizeof(buf) ? (size_t)(seg->file_size - off) : sizeof(buf);
+        size_t n =
+            seg->file_size - off < sizeof(buf) ? (size_t)(seg->file_size - off) : sizeof(buf);
         ssize_t got = ltl__io_pread_full(db->io, seg->fd, buf, n, (off_t)off);
         if (got < 0)
             return ltl__err_sys(errno, "read %s", seg->path);
@@ -227,8 +228,7 @@ struct cp_check {
     int rc;
 };
 
-static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t len,
-                            uint64_t off)
+static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t len, uint64_t off)
 {
     (void)off;
     struct cp_check *c = vctx;
@@ -246,8 +246,8 @@ static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t
         return rc;
     if (cp.size < c->last_size) {
         problem_set(&run->problem, cp.size, "checkpoints", off,
-                    "checkpoint %" PRIu64 " (size %" PRIu64 ") is smaller than the one before (%" PRIu64
-                    "): the log was rolled back",
+                    "checkpoint %" PRIu64 " (size %" PRIu64
+                    ") is smaller than the one before (%" PRIu64 "): the log was rolled back",
                     index, cp.size, c->last_size);
         return 1;
     }
@@ -440,14 +440,13 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     if (!run.problem.found && (rc = check_inner_nodes(&run, from)))
         goto out;
     if (!run.problem.found) {
-        struct cp_check c = {&run, opts->mode == LTL_VERIFY_TAIL && cp_count ? cp_count - 1 : 0,
-                             0, 0, 0, LTL_OK};
+        struct cp_check c = {
+            &run, opts->mode == LTL_VERIFY_TAIL && cp_count ? cp_count - 1 : 0, 0, 0, 0, LTL_OK};
         rc = ltl__checkpoints_each(db, check_checkpoint, &c, NULL);
         if (rc == 1)
             rc = LTL_OK;
         if (rc == LTL_ECORRUPT) {
-            problem_set(&run.problem, LTL__NO_SEQ - 1, "checkpoints", 0, "%s",
-                        ltl__err_current());
+            problem_set(&run.problem, LTL__NO_SEQ - 1, "checkpoints", 0, "%s", ltl__err_current());
             rc = LTL_OK;
         }
         if (rc)

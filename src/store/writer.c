@@ -75,8 +75,8 @@ struct ltl__writer {
     bool stopping;
     int64_t interval_ns;
 
-    uint64_t cp_size;    /* size of the last checkpoint in the store */
-    int64_t cp_time;     /* monotonic time it was made (or the writer started) */
+    uint64_t cp_size; /* size of the last checkpoint in the store */
+    int64_t cp_time;  /* monotonic time it was made (or the writer started) */
 
     pthread_mutex_t marker_mu;
     int marker_fd;
@@ -509,8 +509,7 @@ static int encode_locked(struct ltl_db *db, unsigned kind, const char *topic, si
     ltl__frame_finish(out, w->salt, body_len);
     if (db->tree) {
         unsigned char leaf[LTL__HASH_SIZE];
-        if ((rc = ltl__hash_leaf(leaf, body, body_len)) ||
-            (rc = ltl__tree_append(db->tree, leaf)))
+        if ((rc = ltl__hash_leaf(leaf, body, body_len)) || (rc = ltl__tree_append(db->tree, leaf)))
             return rc;
     }
     uint64_t size = ltl__frame_size(body_len);
@@ -745,8 +744,8 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uin
     uint64_t first = w->next_seq, last = first;
     for (size_t i = 0; i < count; i++) {
         const char *topic = msgs[i].topic ? msgs[i].topic : LTL_DEFAULT_TOPIC;
-        if ((rc = encode_locked(db, LTL_KIND_DATA, topic, strlen(topic), msgs[i].data,
-                                msgs[i].len, flags[i], &last))) {
+        if ((rc = encode_locked(db, LTL_KIND_DATA, topic, strlen(topic), msgs[i].data, msgs[i].len,
+                                flags[i], &last))) {
             if (i > 0) /* records before it are in: the batch cannot be taken back */
                 set_broken(db, rc);
             goto unlock;
@@ -785,12 +784,12 @@ int ltl__writer_system_event(struct ltl_db *db, const char *json)
     pthread_mutex_lock(&w->mu);
     int rc = manifest_locked(db);
     if (rc == LTL_OK)
-        rc = ensure_room_locked(
-            db, record_size(db, LTL_KIND_SYSTEM, sizeof(system_topic) - 1, len), 1);
+        rc = ensure_room_locked(db, record_size(db, LTL_KIND_SYSTEM, sizeof(system_topic) - 1, len),
+                                1);
     uint64_t seq;
     if (rc == LTL_OK &&
-        (rc = encode_locked(db, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1, json,
-                            len, LTL_RECORD_JSON, &seq)) == LTL_OK)
+        (rc = encode_locked(db, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1, json, len,
+                            LTL_RECORD_JSON, &seq)) == LTL_OK)
         rc = commit_locked(db, seq, true); /* ltl's own events: durable in every mode */
     pthread_mutex_unlock(&w->mu);
     return rc;
@@ -814,6 +813,15 @@ int ltl__writer_flush(struct ltl_db *db)
         rc = w->broken ? broken_error(w) : commit_all_locked(db, false);
     pthread_mutex_unlock(&w->mu);
     return rc;
+}
+
+uint64_t ltl__writer_written(struct ltl_db *db)
+{
+    struct ltl__writer *w = db->writer;
+    pthread_mutex_lock(&w->mu);
+    uint64_t n = w->written_seq;
+    pthread_mutex_unlock(&w->mu);
+    return n;
 }
 
 void ltl__writer_position(struct ltl_db *db, uint64_t *next_seq, uint64_t *durable_seq,
@@ -928,12 +936,14 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
     w->cp_time = ltl__mono_ns();
     rc = ltl__checkpoint_find(db, LTL__NO_SEQ, &cptext, &cp);
     ltl__buf_free(&cptext);
-    if (rc == LTL_OK)
+    if (rc == LTL_OK) {
         w->cp_size = cp.size;
-    else if (rc == LTL_ENOTFOUND || rc == LTL_EVERIFY)
-        rc = LTL_OK; /* verify reports a bad signature; a writer goes on */
-    else
+    } else if (rc == LTL_ENOTFOUND || rc == LTL_EVERIFY) {
+        ltl__err_restate(); /* verify reports a bad signature; a writer goes on */
+        rc = LTL_OK;
+    } else {
         return rc;
+    }
 
     /* the syncer: syncs (casual, safe), flushes the hash index, checkpoints */
     if (pthread_create(&w->syncer, NULL, syncer_main, db) != 0)

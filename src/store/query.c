@@ -1,0 +1,745 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * query.c — running a query against the store: the planner and executor.
+ *
+ * The planner narrows the seqs with the @seq/@ts range (times map to seqs by
+ * binary search), then looks at the terms and-ed at the top of the query
+ * that the index can answer (==, in, <, <=, >, >= on a payload path; @topic
+ * ==), counts each one's postings up to a limit, and takes the most
+ * selective as the driver: its seqs, below the index's high-water mark, are
+ * the candidates. Records past the high-water mark (not indexed yet) are
+ * scanned. Every candidate is checked against the whole query by the
+ * matcher, which also re-checks what the index cannot decide exactly (lossy
+ * keys, concrete array indexes). Without a usable term the range is scanned.
+ */
+#include "index/index.h"
+#include "query/query.h"
+#include "store/store.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define COUNT_LIMIT 20000 /* postings counted per term at most when planning */
+
+struct ltl_query {
+    ltl_db *db;
+    ltl__query *q;
+    ltl__query_matcher *m;
+    unsigned flags;
+    uint64_t seq_lo, seq_hi; /* the range a record must be in */
+    bool empty;
+    /* the index part: candidates below hwm, ascending */
+    struct ltl__index_snap *snap;
+    uint64_t hwm;
+    uint64_t *cand;
+    size_t ncand, cand_cap, ci;
+    bool use_index;
+    /* the scan part: [scan_lo, seq_hi] */
+    uint64_t scan_lo;
+    ltl_cursor *scan;
+    bool scan_started;
+    int phase;         /* forward: 0 candidates, 1 scan; reverse: 0 scan, 1 candidates */
+    ltl_record *owned; /* the candidate record returned last */
+    ltl__buf explain;
+};
+
+void ltl_query_options_init(ltl_query_options *opts)
+{
+    if (opts)
+        *opts = (ltl_query_options){
+            LTL_QUERY_OPTIONS_VERSION, 0, INT64_MIN, INT64_MAX, NULL, 0, UINT64_MAX};
+}
+
+/* The index to read: the writer's indexer's, or a reader's (opened once). */
+static int index_for(ltl_db *db, struct ltl__index **out)
+{
+    *out = NULL;
+    if (db->writer)
+        return ltl__indexer_index(db, out);
+    int rc = LTL_OK;
+    pthread_mutex_lock(&db->index_mu);
+    if (!db->index) {
+        rc = ltl__index_open_for(db, false, &db->index);
+        if (rc == LTL_ENOTFOUND || rc == LTL_EVERSION) {
+            ltl__err_restate(); /* no usable index: the query scans */
+            rc = LTL_OK;
+        }
+    }
+    *out = db->index;
+    pthread_mutex_unlock(&db->index_mu);
+    return rc;
+}
+
+/* ---- candidates ---------------------------------------------------------- */
+
+struct collect {
+    struct ltl_query *qy;
+    uint64_t n;
+};
+
+static int add_cand(void *vctx, uint64_t seq)
+{
+    struct collect *c = vctx;
+    struct ltl_query *qy = c->qy;
+    if (qy->ncand == qy->cand_cap) {
+        size_t cap = qy->cand_cap ? qy->cand_cap * 2 : 1024;
+        uint64_t *nc = ltl__realloc(qy->cand, cap * sizeof(*nc));
+        if (!nc)
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+        qy->cand = nc;
+        qy->cand_cap = cap;
+    }
+    qy->cand[qy->ncand++] = seq;
+    c->n++;
+    return LTL_OK;
+}
+
+static int count_seq(void *vctx, uint64_t seq)
+{
+    (void)seq;
+    ((struct collect *)vctx)->n++;
+    return LTL_OK;
+}
+
+/* One term the index can answer: a path id and value-key intervals. */
+struct term {
+    const ltl__query_node *node;
+    uint32_t path;
+    size_t nranges;
+    struct {
+        ltl__buf lo, hi; /* empty len with no_lo/no_hi: unbounded */
+        bool no_lo, no_hi, lo_incl, hi_incl;
+    } r[64];
+    uint64_t estimate;
+};
+
+static void term_free(struct term *t)
+{
+    for (size_t i = 0; i < t->nranges; i++) {
+        ltl__buf_free(&t->r[i].lo);
+        ltl__buf_free(&t->r[i].hi);
+    }
+}
+
+/* The key bounds of a type: keys of one type share their first byte. */
+static int type_bounds(int type, unsigned char *lo, unsigned char *hi)
+{
+    switch (type) {
+    case LTL_JSON_NUMBER:
+        *lo = 0x10;
+        *hi = 0x13;
+        return 0;
+    case LTL_JSON_STRING:
+        *lo = 0x20;
+        *hi = 0x21;
+        return 0;
+    case LTL_JSON_FALSE:
+    case LTL_JSON_TRUE:
+        *lo = 0x30;
+        *hi = 0x32;
+        return 0;
+    default:
+        *lo = 0x40;
+        *hi = 0x41;
+        return 0;
+    }
+}
+
+/* Can the index answer node? Fill t. */
+static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__query_node *n,
+                   bool *usable)
+{
+    *usable = false;
+    memset(t, 0, sizeof(*t));
+    t->node = n;
+    if (n->kind != LTL__QUERY_CMP && n->kind != LTL__QUERY_IN)
+        return LTL_OK;
+    if (n->field == LTL__QUERY_TOPIC) {
+        if (n->kind == LTL__QUERY_CMP && n->op != LTL__QUERY_EQ)
+            return LTL_OK;
+        t->path = LTL__INDEX_TOPIC_PATH;
+    } else if (n->field == LTL__QUERY_PAYLOAD) {
+        if (!ltl__index_path_indexed(snap, n->wildcard, n->wildcard_len))
+            return LTL_OK;
+        int rc = ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &t->path);
+        if (rc == LTL_ENOTFOUND) {
+            *usable = true; /* indexed, and no record has the path: no candidates */
+            t->path = UINT32_MAX;
+            return LTL_OK;
+        }
+        if (rc)
+            return rc;
+    } else {
+        return LTL_OK;
+    }
+    if (n->kind == LTL__QUERY_CMP && (n->op == LTL__QUERY_NE || n->op == LTL__QUERY_MATCH))
+        return LTL_OK;
+    size_t nvalues = n->kind == LTL__QUERY_IN ? n->nvalues : 1;
+    if (nvalues > LTL__ARRAY_LEN(t->r))
+        return LTL_OK; /* a long in-list: cheaper to scan than to plan */
+    for (size_t i = 0; i < nvalues; i++) {
+        const ltl__query_value *v = &n->values[i];
+        if (n->field == LTL__QUERY_TOPIC && v->type != LTL_JSON_STRING &&
+            v->type != LTL_JSON_NUMBER)
+            return LTL_OK;
+        ltl__buf key = {0};
+        ltl__query_value vv = *v;
+        int rc;
+        if (n->field == LTL__QUERY_TOPIC && v->type == LTL_JSON_NUMBER) {
+            /* @topic == 2024 means the text */
+            vv.type = LTL_JSON_STRING;
+        }
+        if ((rc = ltl__query_value_key(&key, &vv))) {
+            ltl__buf_free(&key);
+            return rc;
+        }
+        t->nranges++;
+        typeof(t->r[0]) *r = &t->r[i];
+        int op = n->kind == LTL__QUERY_IN ? LTL__QUERY_EQ : n->op;
+        unsigned char tlo, thi;
+        type_bounds(vv.type, &tlo, &thi);
+        size_t order = ltl__query_key_order_len(key.data, key.len);
+        bool lossy = ltl__query_key_lossy(key.data, key.len);
+        int arc = LTL_OK;
+        switch (op) {
+        case LTL__QUERY_EQ:
+            r->lo = key;
+            arc = ltl__buf_append(&r->hi, key.data, key.len);
+            r->lo_incl = r->hi_incl = true;
+            key = (ltl__buf){0};
+            break;
+        case LTL__QUERY_GT:
+        case LTL__QUERY_GE:
+            /* from the value (its whole group when lossy) to the type's end */
+            arc = ltl__buf_append(&r->lo, key.data, lossy ? order : key.len);
+            r->lo_incl = op == LTL__QUERY_GE || lossy;
+            if (!arc)
+                arc = ltl__buf_append(&r->hi, &thi, 1);
+            r->hi_incl = false;
+            break;
+        default: /* LT, LE */
+            arc = ltl__buf_append(&r->lo, &tlo, 1);
+            r->lo_incl = true;
+            if (!arc && lossy) {
+                /* up to the end of the bound's group */
+                arc = ltl__buf_append(&r->hi, key.data, order);
+                if (!arc)
+                    arc = ltl__buf_append(&r->hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
+                r->hi_incl = true;
+            } else if (!arc) {
+                arc = ltl__buf_append(&r->hi, key.data, key.len);
+                r->hi_incl = op == LTL__QUERY_LE;
+            }
+            break;
+        }
+        ltl__buf_free(&key);
+        if (arc)
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+    }
+    *usable = true;
+    return LTL_OK;
+}
+
+/* Walk a term's postings in [lo, hi] (limit 0: all). */
+static int term_walk(struct term *t, struct ltl__index_snap *snap, uint64_t lo, uint64_t hi,
+                     uint64_t limit, ltl__index_seq_fn fn, void *ctx)
+{
+    if (t->path == UINT32_MAX || lo > hi)
+        return LTL_OK;
+    for (size_t i = 0; i < t->nranges; i++) {
+        int rc = ltl__index_scan(snap, t->path, t->r[i].lo.data, t->r[i].lo.len, t->r[i].lo_incl,
+                                 t->r[i].hi.data, t->r[i].hi.len, t->r[i].hi_incl, lo, hi, limit,
+                                 fn, ctx);
+        if (rc == LTL_DONE)
+            return LTL_DONE;
+        if (rc)
+            return rc;
+    }
+    return LTL_OK;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* ---- planning ------------------------------------------------------------- */
+
+static int plan(struct ltl_query *qy)
+{
+    ltl_db *db = qy->db;
+    ltl__query_range range;
+    ltl__query_range_of(&range, qy->q);
+    int rc;
+    uint64_t end;
+    if ((rc = ltl__log_end(db, &end)))
+        return rc;
+    qy->seq_lo = range.seq_min;
+    qy->seq_hi = range.seq_max;
+    if (range.ts_min != INT64_MIN) {
+        uint64_t s;
+        if ((rc = ltl__seq_for_time(db, range.ts_min, &s)))
+            return rc;
+        if (s > qy->seq_lo)
+            qy->seq_lo = s;
+    }
+    if (range.ts_max != INT64_MAX) {
+        uint64_t s;
+        if ((rc = ltl__seq_for_time(db, range.ts_max + 1, &s)))
+            return rc;
+        if (s == 0)
+            range.empty = true;
+        else if (s - 1 < qy->seq_hi)
+            qy->seq_hi = s - 1;
+    }
+    qy->empty = range.empty || qy->seq_lo > qy->seq_hi;
+    ltl__buf normal = {0};
+    if (ltl__query_format(&normal, qy->q) == LTL_OK)
+        rc = ltl__buf_appendf(&qy->explain, "query:  %s\n", normal.data);
+    ltl__buf_free(&normal);
+    if (qy->seq_hi == UINT64_MAX)
+        rc = rc ? rc
+                : ltl__buf_appendf(&qy->explain,
+                                   "range:  seq %" PRIu64 " and after (log end %" PRIu64 ")\n",
+                                   qy->seq_lo, end);
+    else
+        rc = rc ? rc
+                : ltl__buf_appendf(&qy->explain, "range:  seq %" PRIu64 " to %" PRIu64 "\n",
+                                   qy->seq_lo, qy->seq_hi);
+    if (rc)
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    if (qy->empty) {
+        rc = ltl__buf_appendf(&qy->explain, "plan:   nothing can match (empty range)\n");
+        return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
+    }
+
+    struct ltl__index *ix = NULL;
+    if (!(qy->flags & LTL_QUERY_NO_INDEX) && (rc = index_for(db, &ix)))
+        return rc;
+    if (!ix) {
+        qy->scan_lo = qy->seq_lo;
+        rc = ltl__buf_appendf(&qy->explain, "plan:   scan every record in the range (%s)\n",
+                              qy->flags & LTL_QUERY_NO_INDEX ? "the index is not used"
+                                                             : "there is no index");
+        return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
+    }
+    if ((rc = ltl__index_snap_begin(&qy->snap, ix)))
+        return rc;
+    qy->hwm = ltl__index_snap_hwm(qy->snap);
+
+    /* the terms the index can answer, and-ed at the top */
+    const ltl__query_node *root = ltl__query_root(qy->q);
+    const ltl__query_node *const *terms = (const ltl__query_node *const *)&root;
+    size_t nterms = 1;
+    if (root->kind == LTL__QUERY_AND) {
+        terms = (const ltl__query_node *const *)root->children;
+        nterms = root->nchildren;
+    }
+    struct term best, cur;
+    bool have_best = false;
+    uint64_t idx_hi = qy->seq_hi < qy->hwm ? qy->seq_hi : (qy->hwm ? qy->hwm - 1 : 0);
+    bool index_covers = qy->hwm > qy->seq_lo;
+    memset(&best, 0, sizeof(best));
+    for (size_t i = 0; i < nterms && index_covers; i++) {
+        bool usable;
+        if ((rc = term_of(&cur, qy->snap, terms[i], &usable))) {
+            term_free(&cur);
+            return rc;
+        }
+        if (!usable) {
+            term_free(&cur);
+            continue;
+        }
+        struct collect c = {qy, 0};
+        rc = term_walk(&cur, qy->snap, qy->seq_lo, idx_hi, COUNT_LIMIT, count_seq, &c);
+        if (rc && rc != LTL_DONE) {
+            term_free(&cur);
+            return rc;
+        }
+        cur.estimate = c.n;
+        ltl__buf text = {0};
+        if (ltl__query_node_format(&text, terms[i]) == LTL_OK &&
+            ltl__buf_appendf(&qy->explain, "term:   %s: %s%" PRIu64 " records in the index\n",
+                             text.data, c.n >= COUNT_LIMIT ? ">= " : "", c.n)) {
+            ltl__buf_free(&text);
+            term_free(&cur);
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+        }
+        ltl__buf_free(&text);
+        if (!have_best || cur.estimate < best.estimate) {
+            if (have_best)
+                term_free(&best);
+            best = cur;
+            have_best = true;
+        } else {
+            term_free(&cur);
+        }
+    }
+    /* a term matching most of a small range is no better than a scan */
+    uint64_t span = idx_hi >= qy->seq_lo ? idx_hi - qy->seq_lo + 1 : 0;
+    if (have_best && best.estimate >= COUNT_LIMIT && span < 4 * (uint64_t)COUNT_LIMIT) {
+        term_free(&best);
+        have_best = false;
+    }
+    if (have_best) {
+        struct collect c = {qy, 0};
+        rc = term_walk(&best, qy->snap, qy->seq_lo, idx_hi, 0, add_cand, &c);
+        ltl__buf text = {0};
+        int frc = ltl__query_node_format(&text, best.node);
+        term_free(&best);
+        if (rc) {
+            ltl__buf_free(&text);
+            return rc;
+        }
+        if (best.nranges > 1 ||
+            (best.node->kind == LTL__QUERY_CMP && best.node->op != LTL__QUERY_EQ)) {
+            qsort(qy->cand, qy->ncand, sizeof(*qy->cand), cmp_u64);
+            size_t k = 0;
+            for (size_t i = 0; i < qy->ncand; i++)
+                if (k == 0 || qy->cand[k - 1] != qy->cand[i])
+                    qy->cand[k++] = qy->cand[i];
+            qy->ncand = k;
+        }
+        qy->use_index = true;
+        qy->scan_lo = qy->hwm > qy->seq_lo ? qy->hwm : qy->seq_lo;
+        rc = frc ? frc
+                 : ltl__buf_appendf(&qy->explain,
+                                    "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
+                                    " (indexed), each checked against the whole query\n",
+                                    text.data, qy->ncand, qy->hwm);
+        ltl__buf_free(&text);
+        if (!rc && qy->scan_lo <= qy->seq_hi && qy->scan_lo < end)
+            rc = ltl__buf_appendf(&qy->explain,
+                                  "        + scan of seq %" PRIu64 " and after (not indexed yet: "
+                                  "%" PRIu64 " records)\n",
+                                  qy->scan_lo, end - qy->scan_lo);
+    } else {
+        qy->scan_lo = qy->seq_lo;
+        rc = ltl__buf_appendf(&qy->explain, "plan:   scan every record in the range (%s)\n",
+                              index_covers ? "no selective term the index can answer"
+                                           : "the index does not cover it yet");
+    }
+    return rc < 0 ? rc : (rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK);
+}
+
+/* The query text with the options folded in as terms. */
+static int build_text(ltl__buf *out, const char *expr, const ltl_query_options *o)
+{
+    int rc = ltl__buf_appendf(out, "(%s)", expr);
+    if (!rc && o->topic) {
+        rc = ltl__buf_append(out, " and @topic == ", 15);
+        if (!rc) {
+            /* a JSON string: quotes and backslashes escaped */
+            rc = ltl__buf_append(out, "\"", 1);
+            for (const char *p = o->topic; !rc && *p; p++)
+                rc = (*p == '"' || *p == '\\') ? ltl__buf_appendf(out, "\\%c", *p)
+                                               : ltl__buf_append(out, p, 1);
+            if (!rc)
+                rc = ltl__buf_append(out, "\"", 1);
+        }
+    }
+    if (!rc && o->since != INT64_MIN)
+        rc = ltl__buf_appendf(out, " and @ts >= %" PRId64, o->since);
+    if (!rc && o->until != INT64_MAX)
+        rc = ltl__buf_appendf(out, " and @ts < %" PRId64, o->until);
+    if (!rc && o->from_seq)
+        rc = ltl__buf_appendf(out, " and @seq >= %" PRIu64, o->from_seq);
+    if (!rc && o->to_seq != UINT64_MAX)
+        rc = ltl__buf_appendf(out, " and @seq <= %" PRIu64, o->to_seq);
+    return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
+}
+
+int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr, const ltl_query_options *opts)
+{
+    if (!out || !db || !expr)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    *out = NULL;
+    ltl_query_options defaults;
+    ltl_query_options_init(&defaults);
+    if (!opts)
+        opts = &defaults;
+    if (opts->version != LTL_QUERY_OPTIONS_VERSION)
+        return ltl__err_end(
+            db, ltl__errf(LTL_EINVAL, "ltl_query_options.version is %u", opts->version));
+    struct ltl_query *qy = ltl__calloc(1, sizeof(*qy));
+    if (!qy)
+        return ltl__err_end(db, ltl__errf(LTL_ENOMEM, "out of memory"));
+    qy->db = db;
+    qy->flags = opts->flags;
+    ltl__buf text = {0};
+    int rc = LTL_OK;
+    /* errors name columns of the expression as the user wrote it */
+    if ((rc = ltl__query_parse(&qy->q, expr, strlen(expr), ltl_time_now())))
+        goto fail;
+    ltl__query_free(qy->q);
+    qy->q = NULL;
+    if ((rc = build_text(&text, expr, opts)) ||
+        (rc = ltl__query_parse(&qy->q, text.data, text.len, ltl_time_now())) ||
+        (rc = ltl__query_matcher_new(&qy->m, qy->q)) || (rc = plan(qy)))
+        goto fail;
+    ltl__buf_free(&text);
+    *out = qy;
+    return ltl__err_end(db, LTL_OK);
+fail:
+    ltl__buf_free(&text);
+    ltl_query_close(qy);
+    return ltl__err_end(db, rc);
+}
+
+/* ---- running --------------------------------------------------------------------- */
+
+static int matches(struct ltl_query *qy, const ltl_record *rec, bool *yes)
+{
+    const ltl_manifest *m = rec->manifest;
+    ltl__query_record r = {
+        .seq = rec->seq,
+        .ts = rec->ts,
+        .topic = rec->topic,
+        .user = m ? m->user : NULL,
+        .host = m ? m->host : NULL,
+        .pid = m ? m->pid : 0,
+        .has_pid = m != NULL,
+        .manifest = rec->manifest_seq,
+        .has_manifest = true,
+        .payload = (rec->flags & LTL_RECORD_JSON) && !(rec->flags & LTL_RECORD_ENCRYPTED)
+                       ? rec->data
+                       : NULL,
+        .payload_len = rec->len,
+    };
+    if (rec->kind != LTL_KIND_DATA && !(qy->flags & LTL_QUERY_SYSTEM)) {
+        *yes = false;
+        return LTL_OK;
+    }
+    int rc = ltl__query_matcher_run(yes, qy->m, &r);
+    if (rc == LTL_EPARSE) {
+        /* flagged JSON but not (written before validation existed?): no payload terms */
+        ltl__err_restate();
+        r.payload = NULL;
+        rc = ltl__query_matcher_run(yes, qy->m, &r);
+    }
+    return rc;
+}
+
+static int next_candidate(const ltl_record **out, struct ltl_query *qy, bool reverse)
+{
+    for (;;) {
+        if (qy->ci >= qy->ncand)
+            return LTL_DONE;
+        uint64_t seq = reverse ? qy->cand[qy->ncand - 1 - qy->ci] : qy->cand[qy->ci];
+        qy->ci++;
+        ltl_record_free(qy->owned);
+        qy->owned = NULL;
+        int rc = ltl_get(&qy->owned, qy->db, seq);
+        if (rc)
+            return rc;
+        bool yes;
+        if ((rc = matches(qy, qy->owned, &yes)))
+            return rc;
+        if (yes) {
+            *out = qy->owned;
+            return LTL_OK;
+        }
+    }
+}
+
+static int next_scanned(const ltl_record **out, struct ltl_query *qy, bool reverse)
+{
+    int rc;
+    if (!qy->scan_started) {
+        qy->scan_started = true;
+        if (qy->scan_lo > qy->seq_hi)
+            return LTL_DONE;
+        ltl_cursor_options co;
+        ltl_cursor_options_init(&co);
+        co.from_seq = qy->scan_lo;
+        co.to_seq = qy->seq_hi;
+        co.flags = (reverse ? LTL_CURSOR_REVERSE : 0) |
+                   (qy->flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0);
+        if ((rc = ltl_cursor_open(&qy->scan, qy->db, &co)))
+            return rc;
+    }
+    if (!qy->scan)
+        return LTL_DONE;
+    for (;;) {
+        const ltl_record *rec;
+        if ((rc = ltl_cursor_next(&rec, qy->scan)))
+            return rc;
+        bool yes;
+        if ((rc = matches(qy, rec, &yes)))
+            return rc;
+        if (yes) {
+            *out = rec;
+            return LTL_OK;
+        }
+    }
+}
+
+int ltl_query_next(const ltl_record **out, ltl_query *qy)
+{
+    if (!out || !qy)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    if (qy->empty)
+        return ltl__err_end(qy->db, LTL_DONE);
+    bool reverse = qy->flags & LTL_QUERY_REVERSE;
+    int rc = LTL_DONE;
+    while (qy->phase < 2) {
+        bool candidates = qy->use_index && (reverse ? qy->phase == 1 : qy->phase == 0);
+        rc = candidates ? next_candidate(out, qy, reverse) : next_scanned(out, qy, reverse);
+        if (rc != LTL_DONE)
+            break;
+        /* the forward scan is last: a follower waits on it and asks again */
+        if (!reverse && qy->phase == 1)
+            break;
+        qy->phase++;
+    }
+    return ltl__err_end(qy->db, rc);
+}
+
+int ltl_query_wait(ltl_query *qy, int timeout_ms)
+{
+    if (!qy)
+        return LTL_EINVAL;
+    if (!qy->scan || (qy->flags & LTL_QUERY_REVERSE))
+        return LTL_EINVAL; /* nothing to follow: a reverse or empty query */
+    return ltl_cursor_wait(qy->scan, timeout_ms);
+}
+
+int ltl_query_explain(char **out, ltl_query *qy)
+{
+    if (!out || !qy)
+        return LTL_EINVAL;
+    *out = ltl__strndup(qy->explain.data ? qy->explain.data : "", qy->explain.len);
+    return *out ? LTL_OK : LTL_ENOMEM;
+}
+
+void ltl_query_close(ltl_query *qy)
+{
+    if (!qy)
+        return;
+    ltl_record_free(qy->owned);
+    ltl_cursor_close(qy->scan);
+    ltl__index_snap_end(qy->snap);
+    ltl__query_matcher_free(qy->m);
+    ltl__query_free(qy->q);
+    ltl__free(qy->cand);
+    ltl__buf_free(&qy->explain);
+    ltl__free(qy);
+}
+
+int ltl_query_check(ltl_error *err, const char *expr)
+{
+    ltl__err_begin();
+    ltl__query *q = NULL;
+    int rc = expr ? ltl__query_parse(&q, expr, strlen(expr), ltl_time_now())
+                  : ltl__errf(LTL_EINVAL, "no query");
+    ltl__query_free(q);
+    if (err) {
+        err->code = rc;
+        snprintf(err->message, sizeof(err->message), "%s", rc ? ltl__err_current() : "");
+    }
+    return rc;
+}
+
+/* ---- paths ------------------------------------------------------------------------ */
+
+struct paths_ctx {
+    ltl_path_fn fn;
+    void *ctx;
+};
+
+static int on_path(void *vctx, const char *path, size_t len, uint64_t count)
+{
+    struct paths_ctx *p = vctx;
+    char buf[LTL__INDEX_PATH_MAX + 1];
+    if (len > LTL__INDEX_PATH_MAX)
+        return 0;
+    memcpy(buf, path, len);
+    buf[len] = '\0';
+    return p->fn(p->ctx, buf, count);
+}
+
+int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
+{
+    if (!db || !fn)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    struct ltl__index *ix;
+    int rc = index_for(db, &ix);
+    if (rc == LTL_OK && !ix)
+        rc = ltl__errf(LTL_ENOTFOUND, "the store has no index (it is built by a writer; "
+                                      "index.enabled)");
+    struct ltl__index_snap *snap = NULL;
+    if (rc == LTL_OK && (rc = ltl__index_snap_begin(&snap, ix)) == LTL_OK) {
+        struct paths_ctx p = {fn, ctx};
+        rc = ltl__index_paths(snap, prefix ? prefix : "", prefix ? strlen(prefix) : 0, on_path, &p);
+    }
+    ltl__index_snap_end(snap);
+    return ltl__err_end(db, rc);
+}
+
+/* ---- pause, reindex, stat ------------------------------------------------------- */
+
+static int writer_only(ltl_db *db, const char *what)
+{
+    if (!db->writer)
+        return ltl__errf(LTL_EREADONLY, "%s needs the writer: this handle is read-only", what);
+    if (!db->indexer)
+        return ltl__errf(LTL_EINVAL, "the index is off (index.enabled)");
+    return LTL_OK;
+}
+
+int ltl_pause(ltl_db *db, int what)
+{
+    if (!db || what != LTL_PAUSE_INDEX)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    int rc = writer_only(db, "pausing the index");
+    if (rc == LTL_OK)
+        rc = ltl__indexer_pause(db, true);
+    return ltl__err_end(db, rc);
+}
+
+int ltl_resume(ltl_db *db, int what)
+{
+    if (!db || what != LTL_PAUSE_INDEX)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    int rc = writer_only(db, "resuming the index");
+    if (rc == LTL_OK)
+        rc = ltl__indexer_pause(db, false);
+    return ltl__err_end(db, rc);
+}
+
+int ltl_reindex(ltl_db *db, ltl_progress_fn progress, void *ctx)
+{
+    if (!db)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    int rc = writer_only(db, "reindex");
+    if (rc == LTL_OK)
+        rc = ltl__indexer_rebuild(db, progress, ctx);
+    return ltl__err_end(db, rc);
+}
+
+int ltl__index_stat(ltl_db *db, ltl_info *out)
+{
+    out->index_enabled = db->cfg.index_enabled;
+    if (!db->cfg.index_enabled)
+        return LTL_OK;
+    struct ltl__index *ix;
+    int rc = index_for(db, &ix);
+    if (rc || !ix)
+        return rc;
+    struct ltl__index_snap *snap;
+    if ((rc = ltl__index_snap_begin(&snap, ix)))
+        return rc;
+    out->index_records = ltl__index_snap_hwm(snap);
+    out->index_paths = ltl__index_snap_paths(snap);
+    out->index_bytes = ltl__index_disk_bytes(ix);
+    ltl__index_snap_end(snap);
+    return LTL_OK;
+}
