@@ -88,7 +88,6 @@ static int append_stdin(struct append_ctx *a)
     ltl_msg *msgs = malloc(BATCH_MAX * sizeof(*msgs));
     uint64_t line = 1;     /* number of the next line to start */
     bool skipping = false; /* inside an oversized line being dropped */
-    uint64_t skipped_len = 0;
     int code = EXIT_OK;
     if (!buf || !msgs) {
         code = cli_fail(a->cli, EXIT_FAILURE_, "out of memory");
@@ -100,7 +99,6 @@ static int append_stdin(struct append_ctx *a)
             /* a line longer than the buffer: grow up to the message limit */
             if (cap > a->max_size + 1) {
                 skipping = true;
-                skipped_len += len;
                 len = 0;
             } else {
                 char *nb = realloc(buf, cap * 2);
@@ -139,7 +137,6 @@ static int append_stdin(struct append_ctx *a)
                          "line %" PRIu64 ": rejected: message is over %zu bytes (message.max_size)",
                          line, a->max_size);
                 a->rejected++;
-                skipped_len = 0;
                 if (!a->keep_going) {
                     code = EXIT_INPUT;
                     break;

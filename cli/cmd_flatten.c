@@ -18,8 +18,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define READ_SIZE (128u << 10) /* one read(2): fits the L2 cache, which matters */
-#define JOB_SIZE (512u << 10)   /* JSON Lines handed to a worker at a time */
+#define READ_SIZE    (128u << 10) /* one read(2): fits the L2 cache, which matters */
+#define JOB_SIZE     (512u << 10) /* JSON Lines handed to a worker at a time */
 #define PROGRESS_MIN (64ull << 20)
 
 extern const struct cli_command cmd_flatten;
@@ -62,10 +62,14 @@ static const char flatten_usage[] =
 enum { O_FORMAT = 1, O_UNFLATTEN, O_PATHS, O_LINES, O_DOCUMENT, O_KEEP, O_JOBS, O_DEPTH };
 
 static const struct cli_opt flatten_opts[] = {
-    {"format", 'f', true, O_FORMAT},   {"unflatten", 'u', false, O_UNFLATTEN},
-    {"paths", 'p', false, O_PATHS},    {"lines", 'l', false, O_LINES},
-    {"document", 'd', false, O_DOCUMENT}, {"keep-going", 'k', false, O_KEEP},
-    {"jobs", 'j', true, O_JOBS},       {"max-depth", 0, true, O_DEPTH},
+    {"format", 'f', true, O_FORMAT},
+    {"unflatten", 'u', false, O_UNFLATTEN},
+    {"paths", 'p', false, O_PATHS},
+    {"lines", 'l', false, O_LINES},
+    {"document", 'd', false, O_DOCUMENT},
+    {"keep-going", 'k', false, O_KEEP},
+    {"jobs", 'j', true, O_JOBS},
+    {"max-depth", 0, true, O_DEPTH},
     {NULL, 0, false, 0},
 };
 
@@ -88,10 +92,10 @@ struct run {
     unsigned jobs;
     unsigned max_depth;
 
-    const char *name;     /* the input being read, for messages */
-    uint64_t line_base;   /* lines of this input before the current job (--jobs) */
-    uint64_t bad_lines;   /* skipped with --keep-going */
-    bool out_failed;      /* stdout failed: stop quietly on EPIPE, else EXIT_IO */
+    const char *name;   /* the input being read, for messages */
+    uint64_t line_base; /* lines of this input before the current job (--jobs) */
+    uint64_t bad_lines; /* skipped with --keep-going */
+    bool out_failed;    /* stdout failed: stop quietly on EPIPE, else EXIT_IO */
     int out_errno;
     bool file_has_output; /* this input wrote something (separators between inputs) */
     bool any_output;
@@ -173,7 +177,7 @@ fail:
 
 static void report(struct run *r, const ltl_json_error *e, uint64_t line_base, const char *tail)
 {
-    cli_fail(r->cli, 0, "%s:%llu:%llu: %s%s", r->name, (unsigned long long)(line_base + e->line),
+    cli_fail(r->cli, 0, "%s:%llu:%llu: %s%s", r->name, (unsigned long long)line_base + e->line,
              (unsigned long long)e->column, e->message, tail);
 }
 
@@ -513,8 +517,8 @@ static void *worker_main(void *arg)
 }
 
 /* Move whole lines of in->buf reading into j (the rest of the last line stays in carry). */
-static int fill_job(struct run *r, struct input *in, struct job *j, char **carry,
-                    size_t *carry_len, size_t *carry_cap)
+static int fill_job(struct run *r, struct input *in, struct job *j, char **carry, size_t *carry_len,
+                    size_t *carry_cap)
 {
     /* the job takes the carry, then reads until it holds JOB_SIZE bytes and a newline */
     if (j->in_cap < JOB_SIZE + *carry_len) {
@@ -574,11 +578,13 @@ static int drain_job(struct run *r, struct job *j)
     if (j->out_len && r->file_has_output &&
         (r->format == LTL_JSON_FLAT_LINES || r->format == LTL_JSON_FLAT_TSV) &&
         write_out(r, "\n", 1) != LTL_OK)
-        return r->out_errno == EPIPE ? -1 : cli_fail(r->cli, EXIT_IO, "writing output: %s",
-                                                     strerror(r->out_errno));
+        return r->out_errno == EPIPE
+                   ? -1
+                   : cli_fail(r->cli, EXIT_IO, "writing output: %s", strerror(r->out_errno));
     if (j->out_len && write_out(r, j->out, j->out_len) != LTL_OK)
-        return r->out_errno == EPIPE ? -1 : cli_fail(r->cli, EXIT_IO, "writing output: %s",
-                                                     strerror(r->out_errno));
+        return r->out_errno == EPIPE
+                   ? -1
+                   : cli_fail(r->cli, EXIT_IO, "writing output: %s", strerror(r->out_errno));
     for (size_t i = 0; i < j->nbad; i++) {
         r->bad_lines++;
         report(r, &j->bad[i].err, r->line_base, " (line skipped)");
@@ -593,8 +599,7 @@ static int drain_job(struct run *r, struct job *j)
     return EXIT_OK;
 }
 
-static int flatten_parallel(struct run *r, struct input *in, const char *prefix,
-                            size_t prefix_len)
+static int flatten_parallel(struct run *r, struct input *in, const char *prefix, size_t prefix_len)
 {
     struct pool pl = {.r = r};
     struct worker *ws = calloc(r->jobs, sizeof(*ws));
@@ -727,9 +732,8 @@ static int flatten_input(struct run *r, const char *path, struct path_table *pat
         return code;
     r->file_has_output = false;
     r->line_base = 0;
-    bool parallel = r->jobs > 1 && !r->unflatten && !r->paths &&
-                    r->format != LTL_JSON_FLAT_GRON && r->mode != LTL_JSON_MODE_DOCUMENT &&
-                    r->mode != LTL_JSON_MODE_STREAM;
+    bool parallel = r->jobs > 1 && !r->unflatten && !r->paths && r->format != LTL_JSON_FLAT_GRON &&
+                    r->mode != LTL_JSON_MODE_DOCUMENT && r->mode != LTL_JSON_MODE_STREAM;
     size_t got = 0;
     if (parallel && r->mode == LTL_JSON_MODE_AUTO) {
         /* peek at the first block to see whether this is JSON Lines */
@@ -767,8 +771,8 @@ static int flatten_input(struct run *r, const char *path, struct path_table *pat
 
 static int flatten_run(struct cli *cli, int argc, char **argv)
 {
-    struct run r = {.cli = cli, .format = LTL_JSON_FLAT_LINES, .mode = LTL_JSON_MODE_AUTO,
-                    .jobs = 1};
+    struct run r = {
+        .cli = cli, .format = LTL_JSON_FLAT_LINES, .mode = LTL_JSON_MODE_AUTO, .jobs = 1};
     struct cli_args a = {argc, argv, 1, NULL, false};
     const char *arg;
     const char **files = calloc((size_t)argc + 1, sizeof(*files));
@@ -779,9 +783,15 @@ static int flatten_run(struct cli *cli, int argc, char **argv)
     while ((id = cli_next(cli, &a, flatten_opts, &arg)) != CLI_END) {
         uint64_t v;
         switch (id) {
-        case CLI_ERROR: code = EXIT_USAGE; goto out;
-        case CLI_HELP: cli_usage(&cmd_flatten); goto out;
-        case CLI_POSITIONAL: files[nfiles++] = arg; break;
+        case CLI_ERROR:
+            code = EXIT_USAGE;
+            goto out;
+        case CLI_HELP:
+            cli_usage(&cmd_flatten);
+            goto out;
+        case CLI_POSITIONAL:
+            files[nfiles++] = arg;
+            break;
         case O_FORMAT:
             r.format_given = true;
             if (strcmp(arg, "lines") == 0)
@@ -797,11 +807,21 @@ static int flatten_run(struct cli *cli, int argc, char **argv)
                 goto out;
             }
             break;
-        case O_UNFLATTEN: r.unflatten = true; break;
-        case O_PATHS: r.paths = true; break;
-        case O_LINES: r.mode = LTL_JSON_MODE_LINES; break;
-        case O_DOCUMENT: r.mode = LTL_JSON_MODE_DOCUMENT; break;
-        case O_KEEP: r.keep_going = true; break;
+        case O_UNFLATTEN:
+            r.unflatten = true;
+            break;
+        case O_PATHS:
+            r.paths = true;
+            break;
+        case O_LINES:
+            r.mode = LTL_JSON_MODE_LINES;
+            break;
+        case O_DOCUMENT:
+            r.mode = LTL_JSON_MODE_DOCUMENT;
+            break;
+        case O_KEEP:
+            r.keep_going = true;
+            break;
         case O_JOBS:
             if (!cli_parse_u64(cli, "--jobs", arg, &v)) {
                 code = EXIT_USAGE;
@@ -824,7 +844,8 @@ static int flatten_run(struct cli *cli, int argc, char **argv)
             }
             r.max_depth = (unsigned)v;
             break;
-        default: break;
+        default:
+            break;
         }
     }
     if (r.unflatten + r.paths > 1) {
@@ -864,8 +885,8 @@ static int flatten_run(struct cli *cli, int argc, char **argv)
         free(paths.slots);
     }
     if (code == EXIT_OK && r.bad_lines)
-        code = cli_fail(cli, EXIT_INPUT, "%llu bad line%s skipped",
-                        (unsigned long long)r.bad_lines, r.bad_lines == 1 ? "" : "s");
+        code = cli_fail(cli, EXIT_INPUT, "%llu bad line%s skipped", (unsigned long long)r.bad_lines,
+                        r.bad_lines == 1 ? "" : "s");
     if (code == EXIT_OK && cli_interrupted)
         code = EXIT_INTERRUPTED;
 out:
@@ -875,5 +896,4 @@ out:
 
 const struct cli_command cmd_flatten = {
     "flatten", flatten_run,
-    "JSON to 'path = value' lines (or json, tsv, gron) and back; --paths; --jobs",
-    flatten_usage};
+    "JSON to 'path = value' lines (or json, tsv, gron) and back; --paths; --jobs", flatten_usage};

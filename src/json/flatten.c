@@ -15,11 +15,37 @@
 #define FLUSH_AT_END (64u << 10) /* flush at a document end once this much is pending */
 #define FLUSH_INSIDE (1u << 20)  /* flush inside a document once this much is pending */
 
+/* A gron statement of the current document. Its place among its siblings is decided by
+ * the last token of its path (gron compares statements token by token, so the order is a
+ * depth-first walk with each container's children sorted by that token). */
+enum { KEY_ROOT = 0, KEY_BARE = 1, KEY_BRACKET = 2 };
+
 struct stmt {
     size_t off;      /* in gtext: "<path suffix> = <value>;" */
     size_t len;      /* of the statement */
     size_t path_len; /* of the path suffix */
-    bool deleted;    /* replaced by a later duplicate key */
+    size_t key_off;  /* the last path token, in the statement: a bare name, a quoted key */
+    size_t key_len;  /* (with its quotes) or an index */
+    uint64_t index;
+    unsigned depth; /* path segments */
+    uint8_t key_kind;
+    bool numeric; /* the key is an index */
+    bool deleted; /* replaced by a later duplicate key */
+};
+
+/* The last segment of a gron path, as gron_path() writes it. */
+struct gron_key {
+    unsigned depth;
+    uint8_t kind;
+    bool numeric;
+    size_t off, len; /* in f->tmp */
+    uint64_t index;
+};
+
+/* A segment of the previous statement's path: where it ends in our path and in gron's. */
+struct gron_seg {
+    size_t our_end, gron_end;
+    struct gron_key key;
 };
 
 struct flat {
@@ -32,19 +58,24 @@ struct flat {
     size_t mark;       /* where the current document's output starts (drop point) */
     uint64_t docs_out; /* documents written */
     bool in_doc;
-    ltl__buf tmp; /* scratch: decoded strings, gron paths */
+    ltl__buf tmp;        /* scratch: decoded strings, gron paths */
     ltl__json_sink sink; /* lines: the parser writes directly while a document is open */
 
     /* gron */
     int gron_style; /* 0: not decided yet (AUTO), 1: json = ..., 2: json[i] = ... (a stream) */
     bool held;      /* AUTO: the first document waits until we know whether more follow */
     ltl__buf gtext;
+    ltl__buf gprev;         /* our path of the previous statement, */
+    ltl__buf gprev_gron;    /* its gron form, */
+    struct gron_seg *gsegs; /* and where each segment ends in both */
+    size_t ngsegs, gsegs_cap;
     struct stmt *st;
     size_t nst, st_cap;
     size_t *order; /* sort scratch */
     size_t order_cap;
     uint32_t *slots; /* open addressing: statement index + 1; 0 = empty */
     size_t nslots;
+    size_t nkeyed; /* statements in the table */
 };
 
 enum { STYLE_UNDECIDED = 0, STYLE_SINGLE = 1, STYLE_STREAM = 2 };
@@ -159,7 +190,7 @@ static int on_tsv(void *ctx, const ltl_json_event *ev)
         return doc_end(f);
     if (!f->in_doc && doc_begin(f))
         return LTL_ENOMEM;
-    size_t need = ev->path_len + 2 * ev->key_len + ev->value_len + 6;
+    size_t need = ev->path_len + 2 * ev->key_len + ev->value_len + 8;
     if (need < ev->key_len || reserve(&f->out, need))
         return LTL_ENOMEM;
     char *d = f->out.data + f->out.len;
@@ -170,15 +201,35 @@ static int on_tsv(void *ctx, const ltl_json_event *ev)
         *d++ = '.';
     }
     *d++ = '\t';
-    /* the short key is decoded text: escape what would break a TSV row */
+    /* the short key is decoded text: escape what would break a TSV row, and a lone
+     * surrogate (WTF-8 in the key) as \uXXXX so that the output stays UTF-8 */
     for (size_t i = 0; i < ev->key_len; i++) {
-        char c = ev->key[i];
+        unsigned char c = (unsigned char)ev->key[i];
         switch (c) {
-        case '\t': *d++ = '\\'; *d++ = 't'; break;
-        case '\n': *d++ = '\\'; *d++ = 'n'; break;
-        case '\r': *d++ = '\\'; *d++ = 'r'; break;
-        case '\\': *d++ = '\\'; *d++ = '\\'; break;
-        default: *d++ = c; break;
+        case '\t':
+            *d++ = '\\';
+            *d++ = 't';
+            break;
+        case '\n':
+            *d++ = '\\';
+            *d++ = 'n';
+            break;
+        case '\r':
+            *d++ = '\\';
+            *d++ = 'r';
+            break;
+        case '\\':
+            *d++ = '\\';
+            *d++ = '\\';
+            break;
+        default:
+            if (c == 0xED && i + 2 < ev->key_len && (unsigned char)ev->key[i + 1] >= 0xA0) {
+                d += ltl__json_escape_key_to(d, ev->key + i, 3);
+                i += 2;
+            } else {
+                *d++ = (char)c;
+            }
+            break;
         }
     }
     *d++ = '\t';
@@ -230,7 +281,13 @@ static uint64_t hash_bytes(const char *s, size_t n)
     uint64_t h = 1469598103934665603ull;
     for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
+    /* FNV's low bits are weak for paths that differ at the end: mix them (murmur3's
+     * finaliser), since the table takes the low bits */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 static int slots_grow(struct flat *f)
@@ -241,6 +298,8 @@ static int slots_grow(struct flat *f)
         return LTL_ENOMEM;
     for (size_t i = 0; i < f->nst; i++) {
         const struct stmt *t = &f->st[i];
+        if (t->numeric || t->deleted)
+            continue; /* array elements are not in the table; replaced members left it */
         size_t h = (size_t)hash_bytes(f->gtext.data + t->off, t->path_len) & (n - 1);
         while (s[h])
             h = (h + 1) & (n - 1);
@@ -268,15 +327,47 @@ static size_t slot_find(const struct flat *f, const char *path, size_t len)
 }
 
 /* Append the gron form of our path to tmp: .key, ["key"], [n]. */
-static int gron_path(struct flat *f, const char *path, size_t len)
+/* Append the gron form of our path to tmp (.key, ["key"], [n]) and describe its last
+ * segment in *gk. Consecutive statements share most of their path, so the segments this
+ * path has in common with the previous one are copied from its gron form. */
+static int gron_path(struct flat *f, const char *path, size_t len, struct gron_key *gk)
 {
-    size_t pos = 0;
+    /* how many whole segments of the previous path does this one start with? */
+    size_t lim = len < f->gprev.len ? len : f->gprev.len, common = 0;
+    while (common < lim && path[common] == f->gprev.data[common])
+        common++;
+    size_t k = 0;
+    while (k < f->ngsegs && f->gsegs[k].our_end <= common) {
+        size_t e = f->gsegs[k].our_end;
+        if (e < len && path[e] != '.' && path[e] != '[')
+            break; /* "a.ab" is not "a.a" followed by more */
+        k++;
+    }
+    size_t base = f->tmp.len;
+    if (k && ltl__buf_append(&f->tmp, f->gprev_gron.data, f->gsegs[k - 1].gron_end))
+        return LTL_ENOMEM;
+    *gk = k ? f->gsegs[k - 1].key : (struct gron_key){0};
+    f->ngsegs = k;
+    size_t pos = k ? f->gsegs[k - 1].our_end : 0;
     ltl__json_seg seg;
     int r;
     while ((r = ltl__json_path_next(&seg, path, len, &pos)) == 1) {
         int rc;
+        size_t start = f->tmp.len;
         if (seg.is_index) {
-            rc = ltl__buf_appendf(&f->tmp, "[%llu]", (unsigned long long)seg.index);
+            char num[32];
+            size_t n = 0;
+            uint64_t v = seg.index;
+            do
+                num[sizeof(num) - ++n] = (char)('0' + v % 10);
+            while ((v /= 10) != 0);
+            rc = ltl__buf_reserve(&f->tmp, n + 3);
+            if (!rc) {
+                f->tmp.data[f->tmp.len++] = '[';
+                memcpy(f->tmp.data + f->tmp.len, num + sizeof(num) - n, n);
+                f->tmp.len += n;
+                f->tmp.data[f->tmp.len++] = ']';
+            }
         } else {
             const char *key = seg.raw;
             size_t klen = seg.raw_len;
@@ -291,7 +382,7 @@ static int gron_path(struct flat *f, const char *path, size_t len)
                     return LTL_ENOMEM;
                 f->tmp.len = keep;
                 if (ltl__gron_is_ident(copy, klen)) {
-                    rc = ltl__buf_appendf(&f->tmp, ".");
+                    rc = ltl__buf_append(&f->tmp, ".", 1);
                     if (!rc)
                         rc = ltl__buf_append(&f->tmp, copy, klen);
                 } else {
@@ -316,8 +407,33 @@ static int gron_path(struct flat *f, const char *path, size_t len)
         }
         if (rc)
             return rc;
+        /* "[...]" or ".name": the token is what is between */
+        gk->depth++;
+        gk->kind = f->tmp.data[start] == '.' ? KEY_BARE : KEY_BRACKET;
+        gk->numeric = seg.is_index;
+        gk->index = seg.index;
+        gk->off = start + 1 - base;
+        gk->len = f->tmp.len - start - (gk->kind == KEY_BARE ? 1 : 2);
+        if (f->ngsegs == f->gsegs_cap) {
+            size_t cap = f->gsegs_cap ? f->gsegs_cap * 2 : 32;
+            struct gron_seg *g = ltl__realloc(f->gsegs, cap * sizeof(*g));
+            if (!g)
+                return LTL_ENOMEM;
+            f->gsegs = g;
+            f->gsegs_cap = cap;
+        }
+        f->gsegs[f->ngsegs++] = (struct gron_seg){pos, f->tmp.len - base, *gk};
     }
-    return r == 0 ? LTL_OK : LTL_EPARSE;
+    if (r != 0)
+        return LTL_EPARSE;
+    /* remember this path for the next statement */
+    f->gprev.len = 0;
+    f->gprev_gron.len = 0;
+    if ((len && ltl__buf_append(&f->gprev, path, len)) ||
+        (f->tmp.len > base &&
+         ltl__buf_append(&f->gprev_gron, f->tmp.data + base, f->tmp.len - base)))
+        return LTL_ENOMEM;
+    return LTL_OK;
 }
 
 static int on_gron(void *ctx, const ltl_json_event *ev)
@@ -343,10 +459,12 @@ static int on_gron(void *ctx, const ltl_json_event *ev)
         f->nst = 0;
         if (f->nslots)
             memset(f->slots, 0, f->nslots * sizeof(*f->slots));
+        f->nkeyed = 0;
     }
     /* the statement: "<gron path> = <value>;" */
     f->tmp.len = 0;
-    if ((rc = gron_path(f, ev->path, ev->path_len)))
+    struct gron_key gk;
+    if ((rc = gron_path(f, ev->path, ev->path_len, &gk)))
         return rc;
     size_t path_len = f->tmp.len;
     if ((rc = ltl__buf_append(&f->tmp, " = ", 3)))
@@ -370,20 +488,24 @@ static int on_gron(void *ctx, const ltl_json_event *ev)
         return rc;
 
     /* a repeated path is a duplicate key: like gron (a Go map) the last one wins, so drop
-     * the earlier member and everything under it (its statements follow it directly) */
-    if (f->nst + 1 > f->nslots / 2 && (rc = slots_grow(f)))
-        return rc;
-    size_t h = slot_find(f, f->tmp.data, path_len);
-    if (f->slots[h]) {
-        size_t i = f->slots[h] - 1;
-        f->st[i].deleted = true;
-        for (size_t j = i + 1; j < f->nst; j++) {
-            const struct stmt *t = &f->st[j];
-            const char *tp = f->gtext.data + t->off;
-            if (t->path_len <= path_len || memcmp(tp, f->tmp.data, path_len) != 0 ||
-                (tp[path_len] != '.' && tp[path_len] != '['))
-                break;
-            f->st[j].deleted = true;
+     * the earlier member and everything under it (its statements follow it directly).
+     * Only members can repeat: array elements stay out of the table. */
+    size_t h = 0;
+    if (!gk.numeric) {
+        if (f->nkeyed + 1 > f->nslots / 2 && (rc = slots_grow(f)))
+            return rc;
+        h = slot_find(f, f->tmp.data, path_len);
+        if (f->slots[h]) {
+            size_t i = f->slots[h] - 1;
+            f->st[i].deleted = true;
+            for (size_t j = i + 1; j < f->nst; j++) {
+                const struct stmt *t = &f->st[j];
+                const char *tp = f->gtext.data + t->off;
+                if (t->path_len <= path_len || memcmp(tp, f->tmp.data, path_len) != 0 ||
+                    (tp[path_len] != '.' && tp[path_len] != '['))
+                    break;
+                f->st[j].deleted = true;
+            }
         }
     }
     if (f->nst == f->st_cap) {
@@ -396,34 +518,54 @@ static int on_gron(void *ctx, const ltl_json_event *ev)
     }
     if (f->nst >= UINT32_MAX - 1)
         return LTL_ENOMEM;
-    f->st[f->nst] = (struct stmt){f->gtext.len, f->tmp.len, path_len, false};
+    f->st[f->nst] = (struct stmt){.off = f->gtext.len,
+                                  .len = f->tmp.len,
+                                  .path_len = path_len,
+                                  .key_off = gk.off,
+                                  .key_len = gk.len,
+                                  .index = gk.index,
+                                  .depth = gk.depth,
+                                  .key_kind = gk.kind,
+                                  .numeric = gk.numeric};
     if ((rc = ltl__buf_append(&f->gtext, f->tmp.data, f->tmp.len)))
         return rc;
-    f->slots[h] = (uint32_t)(f->nst + 1);
+    if (!gk.numeric) {
+        if (!f->slots[h])
+            f->nkeyed++;
+        f->slots[h] = (uint32_t)(f->nst + 1);
+    }
     f->nst++;
     return LTL_OK;
 }
 
-static int stmt_cmp(const struct flat *f, size_t a, size_t b)
+/* gron's order of two siblings, by the last token of their paths: ".name" before "[...]",
+ * names and quoted keys by their text (bytes), indexes by value. */
+static int sibling_cmp(const struct flat *f, size_t a, size_t b)
 {
     const struct stmt *x = &f->st[a], *y = &f->st[b];
-    return ltl__gron_compare(f->gtext.data + x->off, x->len, f->gtext.data + y->off, y->len);
+    if (x->key_kind != y->key_kind)
+        return x->key_kind < y->key_kind ? -1 : 1;
+    if (x->numeric && y->numeric)
+        return x->index < y->index ? -1 : (x->index > y->index ? 1 : 0);
+    const char *p = f->gtext.data + x->off + x->key_off, *q = f->gtext.data + y->off + y->key_off;
+    size_t n = x->key_len < y->key_len ? x->key_len : y->key_len;
+    int c = memcmp(p, q, n);
+    if (c)
+        return c;
+    return x->key_len < y->key_len ? -1 : (x->key_len > y->key_len ? 1 : 0);
 }
 
-/* Stable bottom-up merge sort of f->order[0..n). */
-static int sort_statements(struct flat *f, size_t n)
+/* Stable merge sort of the statement indexes v[0..n) by sibling_cmp (tmp: n scratch). */
+static void sort_siblings(const struct flat *f, size_t *v, size_t *tmp, size_t n)
 {
-    size_t *tmp = ltl__malloc((n ? n : 1) * sizeof(*tmp));
-    if (!tmp)
-        return LTL_ENOMEM;
-    size_t *a = f->order, *b = tmp;
+    size_t *a = v, *b = tmp;
     for (size_t width = 1; width < n; width *= 2) {
         for (size_t lo = 0; lo < n; lo += 2 * width) {
             size_t mid = lo + width < n ? lo + width : n;
             size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
             size_t i = lo, j = mid, k = lo;
             while (i < mid && j < hi)
-                b[k++] = stmt_cmp(f, a[j], a[i]) < 0 ? a[j++] : a[i++];
+                b[k++] = sibling_cmp(f, a[j], a[i]) < 0 ? a[j++] : a[i++];
             while (i < mid)
                 b[k++] = a[i++];
             while (j < hi)
@@ -433,9 +575,57 @@ static int sort_statements(struct flat *f, size_t n)
         a = b;
         b = t;
     }
-    if (a != f->order)
-        memcpy(f->order, a, n * sizeof(*a));
-    ltl__free(tmp);
+    if (a != v)
+        memcpy(v, a, n * sizeof(*v));
+}
+
+/* The statements in gron's order, into f->order (returns how many). A statement's
+ * subtree is the run of statements after it with a greater depth (document order). The
+ * walk is iterative: a stack of statements still to visit, children pushed in reverse
+ * sorted order. */
+static int gron_order(struct flat *f, size_t *count)
+{
+    size_t n = f->nst, out = 0;
+    if (f->order_cap < 3 * n + 1) {
+        size_t *o = ltl__realloc(f->order, (3 * n + 1) * sizeof(*o));
+        if (!o)
+            return LTL_ENOMEM;
+        f->order = o;
+        f->order_cap = 3 * n + 1;
+    }
+    /* order[0..n): the result; stack and child lists share the rest */
+    size_t *stack = f->order + n, *kids = stack + n + 1, nstack = 0;
+    size_t *end = ltl__malloc((n ? n : 1) * sizeof(*end)); /* subtree ends */
+    size_t *scratch = ltl__malloc((n ? n : 1) * sizeof(*scratch));
+    if (!end || !scratch) {
+        ltl__free(end);
+        ltl__free(scratch);
+        return LTL_ENOMEM;
+    }
+    /* subtree ends, right to left with a stack of open statements */
+    size_t *open = scratch, nopen = 0;
+    for (size_t i = n; i-- > 0;) {
+        while (nopen && f->st[open[nopen - 1]].depth > f->st[i].depth)
+            nopen--;
+        end[i] = nopen ? open[nopen - 1] : n;
+        open[nopen++] = i;
+    }
+    if (n && !f->st[0].deleted)
+        stack[nstack++] = 0;
+    while (nstack) {
+        size_t i = stack[--nstack];
+        f->order[out++] = i;
+        size_t nk = 0;
+        for (size_t c = i + 1; c < end[i]; c = end[c])
+            if (!f->st[c].deleted)
+                kids[nk++] = c;
+        sort_siblings(f, kids, scratch, nk);
+        while (nk)
+            stack[nstack++] = kids[--nk];
+    }
+    ltl__free(end);
+    ltl__free(scratch);
+    *count = out;
     return LTL_OK;
 }
 
@@ -458,17 +648,7 @@ static int gron_end(struct flat *f)
     if (f->held)
         return LTL_OK;
     size_t n = 0;
-    if (f->order_cap < f->nst) {
-        size_t *o = ltl__realloc(f->order, f->nst * sizeof(*o));
-        if (!o)
-            return LTL_ENOMEM;
-        f->order = o;
-        f->order_cap = f->nst;
-    }
-    for (size_t i = 0; i < f->nst; i++)
-        if (!f->st[i].deleted)
-            f->order[n++] = i;
-    if ((rc = sort_statements(f, n)))
+    if ((rc = gron_order(f, &n)))
         return rc;
     char prefix[40];
     size_t plen;
@@ -476,8 +656,8 @@ static int gron_end(struct flat *f)
         /* gron --stream: "json = [];" first, then each document as json[i] */
         if (f->docs_out == 0 && (rc = ltl__buf_append(&f->out, "json = [];\n", 11)))
             return rc;
-        plen = (size_t)snprintf(prefix, sizeof(prefix), "json[%llu]",
-                                (unsigned long long)f->docs_out);
+        plen =
+            (size_t)snprintf(prefix, sizeof(prefix), "json[%llu]", (unsigned long long)f->docs_out);
     } else {
         memcpy(prefix, "json", 5);
         plen = 4;
@@ -551,6 +731,9 @@ static void hook_free(void *ctx)
     ltl__buf_free(&f->out);
     ltl__buf_free(&f->tmp);
     ltl__buf_free(&f->gtext);
+    ltl__buf_free(&f->gprev);
+    ltl__buf_free(&f->gprev_gron);
+    ltl__free(f->gsegs);
     ltl__free(f->st);
     ltl__free(f->order);
     ltl__free(f->slots);
@@ -564,11 +747,20 @@ static int flattener_new(ltl_json_parser **out, struct flat **fout, int format,
 {
     ltl_json_fn fn;
     switch (format) {
-    case LTL_JSON_FLAT_LINES: fn = on_lines; break;
-    case LTL_JSON_FLAT_JSON: fn = on_json; break;
-    case LTL_JSON_FLAT_TSV: fn = on_tsv; break;
-    case LTL_JSON_FLAT_GRON: fn = on_gron; break;
-    default: return LTL_EINVAL;
+    case LTL_JSON_FLAT_LINES:
+        fn = on_lines;
+        break;
+    case LTL_JSON_FLAT_JSON:
+        fn = on_json;
+        break;
+    case LTL_JSON_FLAT_TSV:
+        fn = on_tsv;
+        break;
+    case LTL_JSON_FLAT_GRON:
+        fn = on_gron;
+        break;
+    default:
+        return LTL_EINVAL;
     }
     ltl_json_options o = LTL_JSON_OPTIONS_INIT;
     if (opts) {
@@ -624,8 +816,8 @@ int ltl_json_flatten(char **out, size_t *out_len, const void *json, size_t len, 
         *out_len = 0;
     int rc = out ? flattener_new(&p, &f, format, opts, NULL, NULL) : LTL_EINVAL;
     if (rc) {
-        ltl__json_set_error(err, rc, 0, 1, 1, "%s", rc == LTL_ENOMEM ? "out of memory"
-                                                                     : "invalid arguments");
+        ltl__json_set_error(err, rc, 0, 1, 1, "%s",
+                            rc == LTL_ENOMEM ? "out of memory" : "invalid arguments");
         return rc;
     }
     rc = ltl_json_parser_feed(p, json, len);

@@ -64,30 +64,41 @@ static uint32_t rune_at(const unsigned char *s, const unsigned char *end, size_t
 
 static bool first_rune(uint32_t r)
 {
-    return r == '$' || r == '_' || in_table(gron_first, LTL__ARRAY_LEN(gron_first), r);
+    if (r < 0x80) /* the common case, without a search */
+        return ((r | 0x20) - 'a' < 26) || r == '$' || r == '_';
+    return in_table(gron_first, LTL__ARRAY_LEN(gron_first), r);
 }
 
 static bool rest_rune(uint32_t r)
 {
+    if (r < 0x80)
+        return ((r | 0x20) - 'a' < 26) || r == '$' || r == '_' || r - '0' < 10;
     return first_rune(r) || in_table(gron_rest, LTL__ARRAY_LEN(gron_rest), r);
 }
 
-static const char *const reserved[] = {
-    "break",  "case",   "catch", "class",      "const",    "continue", "debugger",
-    "default", "delete", "do",    "else",       "export",   "extends",  "false",
-    "finally", "for",    "function", "if",      "import",   "in",       "instanceof",
-    "new",    "null",   "return", "super",     "switch",   "this",     "throw",
-    "true",   "try",    "typeof", "var",       "void",     "while",    "with",
-    "yield",
+/* JavaScript's reserved words, which gron quotes. */
+static const struct {
+    const char *word;
+    size_t len;
+} reserved[] = {
+    {"break", 5},       {"case", 4},     {"catch", 5},   {"class", 5},  {"const", 5},
+    {"continue", 8},    {"debugger", 8}, {"default", 7}, {"delete", 6}, {"do", 2},
+    {"else", 4},        {"export", 6},   {"extends", 7}, {"false", 5},  {"finally", 7},
+    {"for", 3},         {"function", 8}, {"if", 2},      {"import", 6}, {"in", 2},
+    {"instanceof", 10}, {"new", 3},      {"null", 4},    {"return", 6}, {"super", 5},
+    {"switch", 6},      {"this", 4},     {"throw", 5},   {"true", 4},   {"try", 3},
+    {"typeof", 6},      {"var", 3},      {"void", 4},    {"while", 5},  {"with", 4},
+    {"yield", 5},
 };
 
 bool ltl__gron_is_ident(const char *key, size_t len)
 {
     if (len == 0)
         return false;
-    for (size_t i = 0; i < LTL__ARRAY_LEN(reserved); i++)
-        if (strlen(reserved[i]) == len && memcmp(reserved[i], key, len) == 0)
-            return false;
+    if (len >= 2 && len <= 10 && key[0] >= 'b' && key[0] <= 'y')
+        for (size_t i = 0; i < LTL__ARRAY_LEN(reserved); i++)
+            if (reserved[i].len == len && memcmp(reserved[i].word, key, len) == 0)
+                return false;
     const unsigned char *s = (const unsigned char *)key, *end = s + len;
     bool first = true;
     while (s < end) {
@@ -123,14 +134,29 @@ int ltl__gron_quote(ltl__buf *out, const char *text, size_t len)
         uint32_t r = rune_at(s, end, &w);
         const char *short_esc = NULL;
         switch (r) {
-        case '"': short_esc = "\\\""; break;
-        case '\\': short_esc = "\\\\"; break;
-        case '\b': short_esc = "\\b"; break;
-        case '\f': short_esc = "\\f"; break;
-        case '\n': short_esc = "\\n"; break;
-        case '\r': short_esc = "\\r"; break;
-        case '\t': short_esc = "\\t"; break;
-        default: break;
+        case '"':
+            short_esc = "\\\"";
+            break;
+        case '\\':
+            short_esc = "\\\\";
+            break;
+        case '\b':
+            short_esc = "\\b";
+            break;
+        case '\f':
+            short_esc = "\\f";
+            break;
+        case '\n':
+            short_esc = "\\n";
+            break;
+        case '\r':
+            short_esc = "\\r";
+            break;
+        case '\t':
+            short_esc = "\\t";
+            break;
+        default:
+            break;
         }
         if (short_esc) {
             memcpy(d, short_esc, 2);
@@ -183,13 +209,22 @@ static bool next_tok(const char *s, size_t n, size_t *i, struct tok *t, bool *in
         return true;
     }
     switch (s[p]) {
-    case '.': t->type = T_DOT; t->len = 1; break;
+    case '.':
+        t->type = T_DOT;
+        t->len = 1;
+        break;
     case '[':
         t->type = T_LBRACE;
         t->len = 1;
         break;
-    case ']': t->type = T_RBRACE; t->len = 1; break;
-    case ';': t->type = T_SEMI; t->len = 1; break;
+    case ']':
+        t->type = T_RBRACE;
+        t->len = 1;
+        break;
+    case ';':
+        t->type = T_SEMI;
+        t->len = 1;
+        break;
     case ' ':
         if (n - p >= 3 && s[p + 1] == '=' && s[p + 2] == ' ') {
             t->type = T_EQUALS;

