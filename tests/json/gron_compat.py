@@ -101,11 +101,15 @@ def main():
         lines = b"".join(json.dumps(json.loads(d)).encode() + b"\n"
                          for n, d in inputs[:80] if n.startswith("y_") and
                          d.strip()[:1] in (b"{", b"["))
-        grc, gout, _ = run([gron, "-m", "-s"], lines)
-        lrc, lout, _ = run([ltl, "flatten", "-f", "gron", "--lines"], lines)
-        counts["live"] += 1
-        if gout != lout:
-            failures.append("JSON Lines: gron --stream and ltl differ")
+        if not lines:
+            print("JSONTestSuite not found in %s: JSON Lines not compared with gron --stream"
+                  % suite)
+        else:
+            grc, gout, _ = run([gron, "-m", "-s"], lines)
+            lrc, lout, _ = run([ltl, "flatten", "-f", "gron", "--lines"], lines)
+            counts["live"] += 1
+            if gout != lout:
+                failures.append("JSON Lines: gron --stream and ltl differ")
         print("compared %(golden)d golden files, %(live)d inputs with the installed gron, "
               "%(ungron)d unflattened like gron --ungron" % counts)
     for f in failures:
