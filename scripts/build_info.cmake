@@ -5,8 +5,13 @@
 execute_process(COMMAND git -C ${SRC} describe --always --dirty --abbrev=12
                 OUTPUT_VARIABLE COMMIT OUTPUT_STRIP_TRAILING_WHITESPACE
                 RESULT_VARIABLE rc ERROR_QUIET)
-if(NOT rc EQUAL 0 OR COMMIT STREQUAL "")
-  set(COMMIT "unknown")
+# Always 18 characters (12 hex digits, then -clean, -dirty or, without git, -nogit): the
+# manifest records it, and a length that changed with the state of the checkout would move
+# the byte offsets the CLI golden tests print.
+if(NOT rc EQUAL 0 OR NOT COMMIT MATCHES "^[0-9a-f]+(-dirty)?$")
+  set(COMMIT "000000000000-nogit")
+elseif(NOT COMMIT MATCHES "-dirty$")
+  set(COMMIT "${COMMIT}-clean")
 endif()
 # string(TIMESTAMP) honours SOURCE_DATE_EPOCH by itself.
 string(TIMESTAMP DATE "%Y-%m-%d" UTC)

@@ -265,8 +265,10 @@ static int verify_on_open(struct ltl_db *db)
     int erc =
         jrc ? ltl__errf(LTL_ENOMEM, "out of memory") : ltl__writer_system_event(db, json.data);
     ltl__buf_free(&json);
-    if (rc == LTL_EVERIFY) /* the open fails, with what verify found */
+    if (rc == LTL_EVERIFY) { /* the open fails, with what verify found */
+        ltl__err_restate();
         return ltl__errf(LTL_EVERIFY, "verify.on_open: %s", r.problem);
+    }
     return erc;
 }
 
@@ -376,6 +378,7 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
     pthread_rwlock_init(&db->segs_lock, NULL);
     pthread_mutex_init(&db->manifest_mu, NULL);
     pthread_mutex_init(&db->tree_mu, NULL);
+    pthread_mutex_init(&db->cp_mu, NULL);
     pthread_mutex_init(&db->index_mu, NULL);
     if (opts->version != LTL_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_options.version is %u; this library knows %d",
@@ -438,6 +441,8 @@ int ltl_close(ltl_db *db)
     pthread_rwlock_destroy(&db->segs_lock);
     pthread_mutex_destroy(&db->manifest_mu);
     pthread_mutex_destroy(&db->tree_mu);
+    pthread_mutex_destroy(&db->cp_mu);
+    ltl__buf_free(&db->cp_cache.text);
     pthread_mutex_destroy(&db->index_mu);
     ltl__free(db->log_dir);
     ltl__free(db->path);

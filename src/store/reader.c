@@ -144,23 +144,32 @@ static int locate(ltl_db *db, uint64_t seq, struct ltl__loc *out)
     return ltl__errf(LTL_ENOTFOUND, "no record %llu in %s", (unsigned long long)seq, db->path);
 }
 
+int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__body *out,
+                  size_t *body_len)
+{
+    struct ltl__loc loc;
+    uint64_t size;
+    int rc = locate(db, seq, &loc);
+    if (rc == LTL_OK)
+        rc = ltl__read_frame(db, loc.seg, loc.off, buf, out, &size);
+    if (rc == LTL_OK && out->seq != seq)
+        rc = ltl__errf(LTL_ECORRUPT, "segment %s offset %llu holds seq %llu, not %llu",
+                       loc.seg->name, (unsigned long long)loc.off, (unsigned long long)out->seq,
+                       (unsigned long long)seq);
+    if (rc == LTL_OK && body_len)
+        *body_len = ltl__get_u32((unsigned char *)buf->data);
+    return rc;
+}
+
 int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
 {
     if (!out || !db)
         return LTL_EINVAL;
     ltl__err_begin();
     *out = NULL;
-    struct ltl__loc loc;
     ltl__buf buf = {0};
     struct ltl__body b;
-    uint64_t size;
-    int rc = locate(db, seq, &loc);
-    if (rc == LTL_OK)
-        rc = ltl__read_frame(db, loc.seg, loc.off, &buf, &b, &size);
-    if (rc == LTL_OK && b.seq != seq)
-        rc = ltl__errf(LTL_ECORRUPT, "segment %s offset %llu holds seq %llu, not %llu",
-                       loc.seg->name, (unsigned long long)loc.off, (unsigned long long)b.seq,
-                       (unsigned long long)seq);
+    int rc = ltl__read_seq(db, seq, &buf, &b, NULL);
     ltl__buf plain = {0};
     if (rc == LTL_OK)
         rc = unseal(db, &b, &plain);

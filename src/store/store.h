@@ -188,6 +188,12 @@ int ltl__seg_scan(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq
 int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq,
                     uint64_t *out_off) LTL__WUR;
 
+/* Read the record seq (located, read and checked to be seq) into buf; *out is its
+ * decoded body, pointing into buf; LTL_ENOTFOUND beyond the end. The raw body (what
+ * its leaf hashes) is buf->data + LTL__FRAME_HEADER, *body_len bytes (may be NULL). */
+int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__body *out,
+                  size_t *body_len) LTL__WUR;
+
 /* Read the frame at (seg, off) into buf (grown as needed) and decode it. */
 int ltl__read_frame(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, ltl__buf *buf,
                     struct ltl__body *out, uint64_t *size) LTL__WUR;
@@ -375,6 +381,19 @@ struct ltl_db {
     struct ltl__index *index;
     pthread_mutex_t tree_mu; /* opening the read-only view */
     struct ltl__tree *tree;  /* the writer's hash index, or a reader's view */
+
+    /* The checkpoint ltl__checkpoint_find() found last, parsed and checked, kept while
+     * the checkpoints file is the same (inode, size, modification time): proofs ask
+     * for one on every call, and reading the file and checking the signature cost
+     * more than the proof. Under cp_mu. */
+    pthread_mutex_t cp_mu;
+    struct {
+        bool valid;
+        uint64_t want, dev, ino, size;
+        int64_t mtime_ns;
+        ltl__buf text;
+        struct ltl__checkpoint cp;
+    } cp_cache;
 };
 
 /* Open with a given I/O table (tests pass the fault table). */

@@ -228,9 +228,8 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
     if (size < next_seq) {
         if ((rc = ltl__log_walk(db, size, next_seq, append_leaf, t)))
             goto out;
-        if (next_seq - size > 1 || size == 0)
-            ltl__log(&db->log, LTL_LOG_INFO, "%s: %" PRIu64 " leaves rebuilt from the log",
-                     LTL__TREE_FILE, next_seq - size);
+        note_add(note, "%s: %" PRIu64 " leaves rebuilt from the log", LTL__TREE_FILE,
+                 next_seq - size);
     }
     /* sync only what changed: reopening a store that needed nothing leaves
      * every byte of it as it was */
@@ -259,9 +258,11 @@ int ltl__tree_for_reading(struct ltl_db *db, struct ltl__tree **out)
         else
             rc = ltl__tree_open(&db->tree, db->io, path, db->header.store_id, false);
         ltl__free(path);
-        if (rc == LTL_ENOTFOUND)
+        if (rc == LTL_ENOTFOUND) {
+            ltl__err_restate();
             rc = ltl__errf(LTL_ENOTFOUND, "the store has no hash index yet (open it once as a "
                                           "writer, e.g. append a record)");
+        }
     } else if (!db->writer) {
         rc = ltl__tree_refresh(db->tree);
     }
@@ -436,11 +437,70 @@ static int take_latest(void *vctx, uint64_t index, const char *text, size_t len,
     return 0;
 }
 
+/* The identity of the checkpoints file's content: it only grows (a torn end is cut and
+ * written over, which changes the modification time). False when it cannot be had. */
+static bool checkpoints_stat(struct ltl_db *db, uint64_t key[4])
+{
+    char *path = checkpoints_path(db);
+    struct stat st;
+    bool ok = path && db->io->stat(db->io, path, &st) == 0;
+    ltl__free(path);
+    if (ok) {
+        key[0] = (uint64_t)st.st_dev;
+        key[1] = (uint64_t)st.st_ino;
+        key[2] = (uint64_t)st.st_size;
+        key[3] = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+    }
+    return ok;
+}
+
+static bool cp_cache_get(struct ltl_db *db, uint64_t want, const uint64_t key[4], ltl__buf *text,
+                         struct ltl__checkpoint *out, int *rc)
+{
+    bool hit = false;
+    pthread_mutex_lock(&db->cp_mu);
+    if (db->cp_cache.valid && db->cp_cache.want == want && db->cp_cache.dev == key[0] &&
+        db->cp_cache.ino == key[1] && db->cp_cache.size == key[2] &&
+        (uint64_t)db->cp_cache.mtime_ns == key[3]) {
+        hit = true;
+        *out = db->cp_cache.cp;
+        text->len = 0;
+        *rc = ltl__buf_append(text, db->cp_cache.text.data, db->cp_cache.text.len)
+                  ? ltl__errf(LTL_ENOMEM, "out of memory")
+                  : LTL_OK;
+    }
+    pthread_mutex_unlock(&db->cp_mu);
+    return hit;
+}
+
+static void cp_cache_put(struct ltl_db *db, uint64_t want, const uint64_t key[4],
+                         const ltl__buf *text, const struct ltl__checkpoint *cp)
+{
+    pthread_mutex_lock(&db->cp_mu);
+    db->cp_cache.valid = false;
+    db->cp_cache.text.len = 0;
+    if (ltl__buf_append(&db->cp_cache.text, text->data, text->len) == LTL_OK) {
+        db->cp_cache.valid = true;
+        db->cp_cache.want = want;
+        db->cp_cache.dev = key[0];
+        db->cp_cache.ino = key[1];
+        db->cp_cache.size = key[2];
+        db->cp_cache.mtime_ns = (int64_t)key[3];
+        db->cp_cache.cp = *cp;
+    }
+    pthread_mutex_unlock(&db->cp_mu);
+}
+
 int ltl__checkpoint_find(struct ltl_db *db, uint64_t size, ltl__buf *text,
                          struct ltl__checkpoint *out)
 {
+    uint64_t key[4] = {0};
+    bool keyed = checkpoints_stat(db, key);
+    int rc;
+    if (keyed && cp_cache_get(db, size, key, text, out, &rc))
+        return rc;
     struct latest l = {text, size, false, LTL_OK, db};
-    int rc = ltl__checkpoints_each(db, take_latest, &l, NULL);
+    rc = ltl__checkpoints_each(db, take_latest, &l, NULL);
     if (rc)
         return rc;
     if (!l.found)
@@ -452,24 +512,12 @@ int ltl__checkpoint_find(struct ltl_db *db, uint64_t size, ltl__buf *text,
     rc = ltl__checkpoint_parse(out, text->data, text->len, k);
     if (rc == LTL_EVERIFY && k && !out->has_signatures)
         rc = LTL_OK; /* unsigned checkpoints are reported as such, not refused */
+    if (rc == LTL_OK && keyed)
+        cp_cache_put(db, size, key, text, out);
     return rc;
 }
 
 /* ---- proofs -------------------------------------------------------------------- */
-
-struct body_copy {
-    ltl__buf *out;
-};
-
-static int copy_body(void *vctx, struct ltl__segment *seg, uint64_t off, const struct ltl__body *b,
-                     const unsigned char *body, size_t len)
-{
-    (void)seg;
-    (void)off;
-    (void)b;
-    struct body_copy *c = vctx;
-    return ltl__buf_append(c->out, body, len) ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
-}
 
 int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__buf *out)
 {
@@ -487,13 +535,15 @@ int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__bu
                        seq, cp.size);
         goto out;
     }
-    struct body_copy bc = {&body};
+    struct ltl__body b;
+    size_t body_len;
     if ((rc = ltl__tree_for_reading(db, &t)) ||
         (rc = ltl__tree_inclusion(&proof, t, seq, cp.size)) ||
-        (rc = ltl__log_walk(db, seq, seq + 1, copy_body, &bc)))
+        (rc = ltl__read_seq(db, seq, &body, &b, &body_len)))
         goto out;
     /* the record's body travels in the proof: check-proof needs no store */
-    rc = ltl__tlog_proof_format(out, seq, &proof, cptext.data, cptext.len, body.data, body.len);
+    rc = ltl__tlog_proof_format(out, seq, &proof, cptext.data, cptext.len,
+                                body.data + LTL__FRAME_HEADER, body_len);
 out:
     ltl__buf_free(&cptext);
     ltl__buf_free(&body);

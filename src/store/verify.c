@@ -226,6 +226,7 @@ struct cp_check {
     uint64_t count, signed_ok;
     uint64_t last_size;
     int rc;
+    bool seen_signed; /* a signed checkpoint came before this one */
 };
 
 static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t len, uint64_t off)
@@ -237,6 +238,12 @@ static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t
     struct ltl__checkpoint cp;
     const struct ltl__check_key *k = db->keys.have_check ? &db->keys.check : NULL;
     int rc = ltl__checkpoint_parse(&cp, text, len, k);
+    /* Unsigned checkpoints made before a write key was configured are checked like
+     * the others and counted as unsigned; once a signed one has been seen, an unsigned
+     * one is a downgrade and fails. */
+    if (rc == LTL_EVERIFY && k && !cp.has_signatures && !c->seen_signed)
+        rc = LTL_OK;
+    c->seen_signed = c->seen_signed || cp.has_signatures;
     if (rc == LTL_EVERIFY || rc == LTL_EPARSE) {
         problem_set(&run->problem, LTL__NO_SEQ - 1, "checkpoints", off,
                     "checkpoint %" PRIu64 ": %s", index, ltl__err_current());
@@ -345,12 +352,12 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
         goto out;
     run.tree_size = ltl__tree_size(run.tree);
     out->tree_size = run.tree_size;
-    if (run.tree_size > end) {
-        problem_set(&run.problem, end, "", 0,
-                    "%s holds %" PRIu64 " leaves but the log has %" PRIu64 " records",
-                    LTL__TREE_FILE, run.tree_size, end);
-        goto report;
-    }
+    /* An index longer than the log (records dropped, or a frame made invalid): the
+     * records the log has are checked all the same, so that the first bad one, which
+     * lies before the log's end, is named with its place. */
+    uint64_t index_leaves = run.tree_size;
+    if (run.tree_size > end)
+        run.tree_size = end;
 
     /* where to start: 0, or (tail) the last checkpoint */
     uint64_t from = 0, cp_count = 0;
@@ -423,6 +430,7 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
             opts->progress(opts->progress_ctx, atomic_load(&run.bytes_done), run.bytes_total);
         if (rc != LTL_ETIMEOUT)
             break;
+        ltl__err_restate(); /* the timeout only paces the progress calls */
     }
     if (rc)
         goto out;
@@ -433,6 +441,10 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
             problem_set(&run.problem, jobs[i].problem.seq, jobs[i].problem.segment,
                         jobs[i].problem.offset, "%s", jobs[i].problem.what);
     }
+    if (index_leaves > end)
+        problem_set(&run.problem, end, "", 0,
+                    "%s holds %" PRIu64 " leaves but the log has %" PRIu64 " records",
+                    LTL__TREE_FILE, index_leaves, end);
     if (end > run.tree_size)
         run.unhashed = end - (run.tree_size > from ? run.tree_size : from);
 
@@ -441,7 +453,8 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
         goto out;
     if (!run.problem.found) {
         struct cp_check c = {
-            &run, opts->mode == LTL_VERIFY_TAIL && cp_count ? cp_count - 1 : 0, 0, 0, 0, LTL_OK};
+            &run, opts->mode == LTL_VERIFY_TAIL && cp_count ? cp_count - 1 : 0, 0, 0, 0, LTL_OK,
+            false};
         rc = ltl__checkpoints_each(db, check_checkpoint, &c, NULL);
         if (rc == 1)
             rc = LTL_OK;

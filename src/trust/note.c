@@ -657,6 +657,7 @@ int ltl__checkpoint_parse(struct ltl__checkpoint *out, const char *text, size_t 
     size_t body_len = len;
     /* body lines are never empty, so a blank line means signatures follow */
     bool has_sigs = last_blank(text, len) != NULL;
+    out->has_signatures = has_sigs; /* also when the signature check fails below */
     if (has_sigs) {
         rc = k ? ltl__note_verify(&body_len, text, len, k)
                : note_parse(&body_len, text, len, NULL, NULL);
