@@ -326,7 +326,7 @@ static int query_run(struct cli *cli, int argc, char **argv)
     ltl_query *q;
     int rc = ltl_query_open(&q, db, expr, &qo);
     if (rc) {
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "query");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot run the query");
         goto out;
     }
     if (explain) {
@@ -412,7 +412,7 @@ static int query_run(struct cli *cli, int argc, char **argv)
     if (count)
         printf("%" PRIu64 "\n", n);
     if (rc != LTL_OK && rc != LTL_DONE)
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "query");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot run the query");
     free(table.width);
     free(buf);
     free(cell);
@@ -495,7 +495,7 @@ static int paths_run(struct cli *cli, int argc, char **argv)
         return code;
     int rc = ltl_paths(db, prefix, print_path, &json);
     if (rc)
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "paths");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot list the paths");
     ltl_close(db);
     return code;
 }
@@ -539,7 +539,7 @@ static int reindex_run(struct cli *cli, int argc, char **argv)
     int rc = ltl_reindex(db, reindex_progress, &prog);
     cli_progress_end(&prog);
     if (rc) {
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "reindex");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot rebuild the index");
     } else {
         ltl_info info;
         if (ltl_stat(&info, db) == LTL_OK)

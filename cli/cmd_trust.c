@@ -88,7 +88,7 @@ static int checkpoint_run(struct cli *cli, int argc, char **argv)
     char *text = NULL;
     int rc = ltl_checkpoint(&text, db);
     if (rc) {
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "checkpoint");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot make a checkpoint");
     } else {
         fputs(text, stdout);
         if (!is_signed(text))
@@ -194,7 +194,7 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     int rc = ltl_verify(&r, db, &vo);
     cli_progress_end(&prog);
     if (rc != LTL_OK && rc != LTL_EVERIFY) {
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "verify");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot verify");
         goto out;
     }
     if (json) {
@@ -323,7 +323,7 @@ static int proof_run(struct cli *cli, int argc, char **argv)
     int rc = consistency ? ltl_proof_consistency(&text, db, nums[0], npos > 1 ? nums[1] : size)
                          : ltl_proof(&text, db, nums[0], size);
     if (rc)
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "proof");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot make the proof");
     else
         fputs(text, stdout);
     ltl_free(text);
@@ -467,7 +467,7 @@ static int audit_run(struct cli *cli, int argc, char **argv)
         fprintf(stderr, "the store's checkpoint now:\n%s\n", r.new_checkpoint);
         code = EXIT_VERIFY;
     } else {
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "audit");
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot audit");
     }
     ltl_close(db);
     return code;

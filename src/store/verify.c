@@ -252,7 +252,7 @@ static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t
     if (rc)
         return rc;
     if (cp.size < c->last_size) {
-        problem_set(&run->problem, cp.size, "checkpoints", off,
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "checkpoints", off,
                     "checkpoint %" PRIu64 " (size %" PRIu64
                     ") is smaller than the one before (%" PRIu64 "): the log was rolled back",
                     index, cp.size, c->last_size);
@@ -274,7 +274,7 @@ static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t
     if ((rc = ltl__tree_root(root, run->tree, cp.size)))
         return rc;
     if (memcmp(root, cp.root, LTL__HASH_SIZE) != 0) {
-        problem_set(&run->problem, cp.size ? cp.size - 1 : 0, "checkpoints", off,
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "checkpoints", off,
                     "checkpoint %" PRIu64 " (size %" PRIu64
                     "): its root is not the root of the log's first %" PRIu64
                     " records: history was rewritten",
@@ -323,7 +323,7 @@ static int check_against(struct verify_run *run, ltl_verify_report *out)
         return rc;
     if (ltl__verify_consistency(old.size, run->tree_size, old.root, cur, proof.hash, proof.count) !=
         LTL_OK)
-        problem_set(&run->problem, old.size ? old.size - 1 : 0, "", 0,
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "", 0,
                     "the store does not extend the checkpoint of size %" PRIu64
                     ": no consistency proof from its root to the store's (history was "
                     "rewritten or forked)",
