@@ -29,6 +29,7 @@ enum {
     EXIT_CONFIG = 11,  /* bad configuration */
     EXIT_VERSION = 12, /* the store's format is newer than this ltl */
     EXIT_KEY = 13,     /* a wrong or missing key: cannot decrypt, sign or check */
+    EXIT_NOFUSE = 14,  /* ltl mount: built without FUSE, or FUSE unusable here */
     EXIT_INTERRUPTED = 130,
 };
 
@@ -40,6 +41,8 @@ struct cli {
     int durability;      /* --casual etc., or LTL_DURABILITY_DEFAULT */
     int verbosity;       /* 0 normal, <0 quiet, >0 verbose */
     const char *command; /* the command's name */
+    char **binds;        /* --bind STORE[:MODE][@/PATH] (accumulated, in order) */
+    size_t nbinds;
 };
 
 /* One option of a command. `id` is returned by cli_next(); `arg` says
@@ -79,7 +82,24 @@ struct cli_command {
 extern const struct cli_command *const cli_commands[];
 extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
     cmd_config, cmd_checkpoint, cmd_verify, cmd_proof, cmd_check_proof, cmd_audit, cmd_keygen,
-    cmd_query, cmd_paths, cmd_reindex;
+    cmd_query, cmd_paths, cmd_reindex, cmd_import, cmd_export;
+
+/* The namespace commands (cmd_ns.c, cmd_mount.c). */
+extern const struct cli_command cmd_get, cmd_ls, cmd_mount;
+
+/* A namespace over the store (read-only) and the stores --bind names. */
+struct cli_ns {
+    ltl_db *db;
+    ltl_ns *ns;
+    ltl_db **bound;
+    size_t nbound;
+};
+/* Open it per the global options; on failure prints why and returns the exit code. */
+int cli_ns_open(struct cli *cli, struct cli_ns *out);
+void cli_ns_close(struct cli_ns *n);
+/* The store that --bind STORE:create names for appends (at /topics, else at /), in *out
+ * (the caller frees), or NULL when none does. EXIT_OK, or a usage error's exit code. */
+int cli_bind_create_target(struct cli *cli, char **out);
 
 /* Print usage text of a command to stdout. */
 void cli_usage(const struct cli_command *cmd);
@@ -121,5 +141,13 @@ void cli_progress_end(struct cli_progress *p);
 
 /* true once SIGINT/SIGTERM arrived (installed by main for long commands). */
 extern volatile int cli_interrupted;
+
+/* A --fields list: "a,b,c" split on commas outside quotes and brackets. */
+struct cli_fields {
+    char **names;
+    size_t n;
+};
+bool cli_fields_parse(struct cli_fields *f, const char *text);
+void cli_fields_free(struct cli_fields *f);
 
 #endif /* LTL_CLI_H */

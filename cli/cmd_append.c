@@ -220,7 +220,19 @@ static int append_run(struct cli *cli, int argc, char **argv)
     }
     if (nargs == 0 && isatty(STDIN_FILENO))
         cli_note(cli, "reading messages from the terminal, one per line (Ctrl-D ends)");
-    if ((code = cli_open(cli, &a.db, LTL_OPEN_CREATE)) != EXIT_OK) {
+    /* --bind STORE:create: appends go to the store bound for create */
+    char *target = NULL;
+    if ((code = cli_bind_create_target(cli, &target)) != EXIT_OK) {
+        free(args);
+        return code;
+    }
+    const char *own_store = cli->store;
+    if (target)
+        cli->store = target;
+    code = cli_open(cli, &a.db, target ? 0 : LTL_OPEN_CREATE);
+    cli->store = own_store;
+    free(target);
+    if (code != EXIT_OK) {
         free(args);
         return code;
     }
@@ -261,4 +273,5 @@ const struct cli_command cmd_append = {
     "  -k, --keep-going  report rejected lines and go on (exit code 8 at the end)\n"
     "\n"
     "A rejected message is reported with its line number; the messages before it\n"
-    "are appended. Durability: --forgetful, --casual, --safe (default), --paranoid.\n"};
+    "are appended. Durability: --forgetful, --casual, --safe (default), --paranoid.\n"
+    "With --bind STORE:create (at / or /topics), the records go to STORE.\n"};

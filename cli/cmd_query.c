@@ -12,46 +12,6 @@
 
 enum { F_JSONL = 1, F_JSON, F_FLAT, F_TABLE, F_CSV };
 
-struct fields {
-    char **names;
-    size_t n;
-};
-
-static void fields_free(struct fields *f)
-{
-    for (size_t i = 0; i < f->n; i++)
-        free(f->names[i]);
-    free(f->names);
-    *f = (struct fields){0};
-}
-
-/* Split "a,b,c" (no escapes: a field with a comma is written ["a,b"]). */
-static bool fields_parse(struct fields *f, const char *text)
-{
-    const char *p = text;
-    while (*p) {
-        size_t n = 0;
-        int depth = 0;
-        bool quoted = false;
-        for (; p[n] && (quoted || depth || p[n] != ','); n++) {
-            if (p[n] == '"' && (n == 0 || p[n - 1] != '\\'))
-                quoted = !quoted;
-            else if (!quoted && p[n] == '[')
-                depth++;
-            else if (!quoted && p[n] == ']')
-                depth--;
-        }
-        char **nn = realloc(f->names, (f->n + 1) * sizeof(*nn));
-        if (!nn)
-            return false;
-        f->names = nn;
-        if (!(f->names[f->n] = strndup(p, n)))
-            return false;
-        f->n++;
-        p += n + (p[n] == ',');
-    }
-    return f->n > 0;
-}
 
 /* The text of field `name` of rec into buf: strings decoded, other JSON as
  * written; "" when missing. */
@@ -133,7 +93,7 @@ static void csv_cell(const char *s)
 
 /* A table: the first rows set the column widths (up to 1000 are held). */
 struct table {
-    struct fields *f;
+    struct cli_fields *f;
     char ***rows;
     size_t nrows;
     size_t *width;
@@ -235,7 +195,7 @@ static int query_run(struct cli *cli, int argc, char **argv)
     uint64_t limit = UINT64_MAX;
     int format = F_JSONL;
     bool count = false, explain = false;
-    struct fields fields = {0};
+    struct cli_fields fields = {0};
     struct cli_args it = {argc, argv, 1, NULL, false};
     const char *arg;
     int id, code = EXIT_OK;
@@ -280,12 +240,13 @@ static int query_run(struct cli *cli, int argc, char **argv)
                                        arg);
             break;
         case O_FIELDS:
-            fields_free(&fields);
-            if (!fields_parse(&fields, arg))
+            cli_fields_free(&fields);
+            if (!cli_fields_parse(&fields, arg))
                 return cli_usage_error(cli, "--fields: expected paths separated by commas");
             break;
         case O_EXPLAIN:
             explain = true;
+            qo.flags |= LTL_QUERY_EXPLAIN;
             break;
         case O_NO_INDEX:
             qo.flags |= LTL_QUERY_NO_INDEX;
@@ -310,17 +271,17 @@ static int query_run(struct cli *cli, int argc, char **argv)
     /* a malformed query is the user's, not the store's: say so before opening it */
     ltl_error err;
     if (ltl_query_check(&err, expr) != LTL_OK) {
-        fields_free(&fields);
+        cli_fields_free(&fields);
         fprintf(stderr, "ltl query: %s\n  %s\n", err.message, expr);
         return EXIT_INPUT;
     }
     if ((format == F_TABLE || format == F_CSV) && fields.n == 0 &&
-        !fields_parse(&fields, "@seq,@ts,@topic,message")) {
+        !cli_fields_parse(&fields, "@seq,@ts,@topic,message")) {
         return cli_fail(cli, EXIT_FAILURE_, "out of memory");
     }
     ltl_db *db;
     if ((code = cli_open(cli, &db, LTL_OPEN_READONLY))) {
-        fields_free(&fields);
+        cli_fields_free(&fields);
         return code;
     }
     ltl_query *q;
@@ -418,7 +379,7 @@ static int query_run(struct cli *cli, int argc, char **argv)
     free(cell);
     ltl_query_close(q);
 out:
-    fields_free(&fields);
+    cli_fields_free(&fields);
     ltl_close(db);
     return code;
 }

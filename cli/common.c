@@ -25,14 +25,21 @@ enum {
     G_VERBOSE,
     G_QUIET,
     G_HELP,
+    G_BIND,
 };
 
 static const struct cli_opt global_opts[] = {
-    {"store", 0, true, G_STORE},          {"config", 0, true, G_CONFIG},
-    {"forgetful", 0, false, G_FORGETFUL}, {"casual", 0, false, G_CASUAL},
-    {"safe", 0, false, G_SAFE},           {"paranoid", 0, false, G_PARANOID},
-    {"verbose", 'v', false, G_VERBOSE},   {"quiet", 'q', false, G_QUIET},
-    {"help", 'h', false, G_HELP},         {NULL, 0, false, 0},
+    {"store", 0, true, G_STORE},
+    {"config", 0, true, G_CONFIG},
+    {"forgetful", 0, false, G_FORGETFUL},
+    {"casual", 0, false, G_CASUAL},
+    {"safe", 0, false, G_SAFE},
+    {"paranoid", 0, false, G_PARANOID},
+    {"verbose", 'v', false, G_VERBOSE},
+    {"quiet", 'q', false, G_QUIET},
+    {"help", 'h', false, G_HELP},
+    {"bind", 0, true, G_BIND},
+    {NULL, 0, false, 0},
 };
 
 static const struct cli_opt *find_long(const struct cli_opt *opts, const char *name, size_t len)
@@ -94,6 +101,14 @@ static int apply_global(struct cli *cli, int id, const char *arg)
         break;
     case G_HELP:
         return CLI_HELP;
+    case G_BIND: {
+        char **binds = realloc(cli->binds, (cli->nbinds + 1) * sizeof(*binds));
+        if (!binds)
+            return CLI_ERROR;
+        cli->binds = binds;
+        cli->binds[cli->nbinds++] = (char *)arg;
+        break;
+    }
     default:
         break;
     }
@@ -333,4 +348,42 @@ bool cli_parse_time(struct cli *cli, const char *what, const char *text, int64_t
 bool cli_write(const void *buf, size_t len)
 {
     return fwrite(buf, 1, len, stdout) == len;
+}
+
+/* ---- --fields lists ----------------------------------------------------------- */
+
+void cli_fields_free(struct cli_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free(f->names[i]);
+    free(f->names);
+    *f = (struct cli_fields){0};
+}
+
+/* Split "a,b,c" (no escapes: a field with a comma is written ["a,b"]). */
+bool cli_fields_parse(struct cli_fields *f, const char *text)
+{
+    const char *p = text;
+    while (*p) {
+        size_t n = 0;
+        int depth = 0;
+        bool quoted = false;
+        for (; p[n] && (quoted || depth || p[n] != ','); n++) {
+            if (p[n] == '"' && (n == 0 || p[n - 1] != '\\'))
+                quoted = !quoted;
+            else if (!quoted && p[n] == '[')
+                depth++;
+            else if (!quoted && p[n] == ']')
+                depth--;
+        }
+        char **nn = realloc(f->names, (f->n + 1) * sizeof(*nn));
+        if (!nn)
+            return false;
+        f->names = nn;
+        if (!(f->names[f->n] = strndup(p, n)))
+            return false;
+        f->n++;
+        p += n + (p[n] == ',');
+    }
+    return f->n > 0;
 }

@@ -27,6 +27,8 @@ const struct cli_command *const cli_commands[] = {
     &cmd_query,
     &cmd_paths,
     &cmd_reindex,
+    &cmd_import,
+    &cmd_export,
     /* trust */
     &cmd_checkpoint,
     &cmd_verify,
@@ -36,6 +38,10 @@ const struct cli_command *const cli_commands[] = {
     &cmd_keygen,
     /* JSON */
     &cmd_flatten,
+    /* the namespace */
+    &cmd_get,
+    &cmd_ls,
+    &cmd_mount,
     /* the tool */
     &cmd_config,
     &cmd_help,
@@ -59,6 +65,10 @@ static const char main_usage[] =
     "  -q, --quiet        errors only\n"
     "  -h, --help         help; 'ltl COMMAND --help' for a command\n"
     "  -V, --version      the build manifest\n"
+    "  --bind STORE[:before|after|create][@/PATH]\n"
+    "                     join STORE's PATH (default /) to the namespace's PATH,\n"
+    "                     a union (get, ls, mount; docs/NAMESPACE.md); repeatable;\n"
+    "                     :create also sends 'ltl append' to STORE\n"
     "\n"
     "Commands:\n";
 
@@ -102,6 +112,7 @@ static const char exit_codes_text[] =
     "   11  bad configuration: unknown key or bad value\n"
     "   12  the store's format version is newer than this ltl\n"
     "   13  a wrong or missing key: cannot decrypt, sign or check\n"
+    "   14  ltl mount: built without FUSE, or FUSE cannot be used here\n"
     "  130  interrupted (SIGINT)\n";
 
 static int help_run(struct cli *cli, int argc, char **argv)
@@ -225,6 +236,7 @@ int main(int argc, char **argv)
     if (fflush(stdout) != 0 && errno != EPIPE && code == EXIT_OK)
         code = cli_fail(&cli, EXIT_IO, "writing output: %s", strerror(errno));
     free(cli.config);
+    free(cli.binds);
     if (cli_interrupted && code == EXIT_OK)
         code = EXIT_INTERRUPTED;
     return code;

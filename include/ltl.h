@@ -591,9 +591,9 @@ LTL_API int ltl_keygen_read(ltl_error *err, const char *name, const char *path);
 
 /** What ltl_audit() saw. */
 typedef struct ltl_audit_report {
-    int first;          /**< 1 when the state file did not exist yet */
-    uint64_t old_size;  /**< the checkpoint remembered in the state file */
-    uint64_t new_size;  /**< the store's last checkpoint */
+    int first;                 /**< 1 when the state file did not exist yet */
+    uint64_t old_size;         /**< the checkpoint remembered in the state file */
+    uint64_t new_size;         /**< the store's last checkpoint */
     char old_checkpoint[1024]; /**< the two checkpoints' texts, to show on failure */
     char new_checkpoint[1024];
 } ltl_audit_report;
@@ -618,6 +618,7 @@ enum {
     LTL_QUERY_REVERSE = 1 << 0,  /**< newest first */
     LTL_QUERY_SYSTEM = 1 << 1,   /**< also ltl's own records (topic _ltl) */
     LTL_QUERY_NO_INDEX = 1 << 2, /**< do not use the index: scan (for checks and timing) */
+    LTL_QUERY_EXPLAIN = 1 << 3,  /**< record the plan for ltl_query_explain() (costs time) */
 };
 
 #define LTL_QUERY_OPTIONS_VERSION 1
@@ -658,7 +659,8 @@ LTL_API int ltl_query_next(const ltl_record **out, ltl_query *q);
 /** Block until new records may match (inotify), or the timeout (-1: none). */
 LTL_API int ltl_query_wait(ltl_query *q, int timeout_ms);
 
-/** The plan as text (free with ltl_free). */
+/** The plan as text (free with ltl_free); LTL_EINVAL unless the query was
+ *  opened with LTL_QUERY_EXPLAIN. */
 LTL_API int ltl_query_explain(char **out, ltl_query *q);
 
 /** Close a query (NULL does nothing). */
@@ -693,6 +695,97 @@ LTL_API int ltl_resume(ltl_db *db, int what);
  * @param progress called with records done and total, or NULL.
  */
 LTL_API int ltl_reindex(ltl_db *db, ltl_progress_fn progress, void *ctx);
+
+/* ------------------------------------------------------------------------
+ * Import (docs/INDEX.md)
+ * ------------------------------------------------------------------------ */
+
+/**
+ * Where ltl_import() reads its input: fill @p buf with up to @p cap bytes
+ * and set *@p out_len (0 at the end of the input). Giving less than @p cap
+ * means no more input is ready now: the complete lines read so far are
+ * appended at once rather than gathered into a larger block (a pipe that
+ * trickles); fill the buffer while input is ready for the best throughput.
+ * @return LTL_OK, or a negative code that stops the import with it.
+ */
+typedef int (*ltl_read_fn)(void *ctx, void *buf, size_t cap, size_t *out_len);
+
+/** A line ltl_import() rejected. */
+typedef struct ltl_import_error {
+    int code;          /**< LTL_EPARSE (not JSON) or LTL_ETOOBIG (over message.max_size) */
+    uint64_t line;     /**< the line's number in the input, from 1 */
+    uint64_t column;   /**< column of the offending byte in the line, in bytes from 1
+                            (0 for LTL_ETOOBIG) */
+    uint64_t offset;   /**< byte offset of the line's start in the input */
+    char message[160]; /**< why: the JSON parser's reason, or the sizes */
+} ltl_import_error;
+
+/** Receives each rejected line, in input order. Return 0 to go on; non-zero stops the
+ *  import with that value. */
+typedef int (*ltl_import_error_fn)(void *ctx, const ltl_import_error *err);
+
+enum {
+    LTL_IMPORT_KEEP_GOING = 1 << 0, /**< skip bad lines (reported), not stop at the first */
+};
+
+#define LTL_IMPORT_OPTIONS_VERSION 1
+
+/** Options of ltl_import(). Initialise with ltl_import_options_init(). */
+typedef struct ltl_import_options {
+    unsigned int version; /**< LTL_IMPORT_OPTIONS_VERSION */
+    unsigned int flags;   /**< LTL_IMPORT_* */
+    const char *topic;    /**< the records' topic; NULL for LTL_DEFAULT_TOPIC */
+    unsigned int threads; /**< worker threads that check and flatten lines; 0: one per CPU */
+    ltl_import_error_fn on_error; /**< called for every rejected line, or NULL */
+    void *error_ctx;              /**< passed to on_error */
+    ltl_progress_fn progress;     /**< called with the bytes of input done (total 0), or NULL */
+    void *progress_ctx;           /**< passed to progress */
+} ltl_import_options;
+
+/** Fill @p opts with defaults (default topic, stop at the first bad line, one thread per CPU). */
+LTL_API void ltl_import_options_init(ltl_import_options *opts);
+
+/** What ltl_import() did. */
+typedef struct ltl_import_report {
+    uint64_t lines;     /**< lines read (blank lines included) */
+    uint64_t records;   /**< records appended */
+    uint64_t rejected;  /**< bad lines */
+    uint64_t bytes;     /**< input bytes done */
+    uint64_t first_seq; /**< seq of the first record appended, UINT64_MAX when none */
+    uint64_t last_seq;  /**< seq of the last one */
+} ltl_import_report;
+
+/**
+ * Append the JSON Lines that @p read gives, one record per line, in input
+ * order (blank lines are skipped; a line may end in CR LF; a UTF-8 byte
+ * order mark at the start is skipped). Worker threads check the lines and,
+ * when the store keeps an index and the indexer runs (not paused, not
+ * index.defer), flatten them for the index at the same time; the index is
+ * then written as the import goes, a chunk at a time, each chunk's records
+ * made durable first (ltl_sync) since the index covers durable records
+ * only. Otherwise the records wait for the indexer. Memory stays bounded
+ * whatever the input's size (a few blocks of input, one chunk of postings).
+ *
+ * A line that is not JSON (or is longer than message.max_size) is reported
+ * to on_error; without LTL_IMPORT_KEEP_GOING the import stops there with
+ * LTL_EPARSE (or LTL_ETOOBIG), every line before it appended, and
+ * ltl_errmsg() names the line and column; with it the line is skipped and
+ * the import goes on (the report counts the rejects).
+ *
+ * Records are appended as durable as the handle's mode promises (open the
+ * handle LTL_CASUAL for speed, and call ltl_sync() at the end).
+ *
+ * @param out      receives the report (may be NULL); filled on failure too.
+ * @param read     the input.
+ * @param opts     options, or NULL for defaults.
+ * @return LTL_OK; LTL_EPARSE; LTL_ETOOBIG; LTL_EINVAL (options, topic);
+ *         LTL_EREADONLY; LTL_EBROKEN; LTL_EIO; LTL_ENOSPC; LTL_ENOMEM; a
+ *         negative code from @p read; the non-zero value of on_error.
+ * @note calls @p read, on_error and progress from the calling thread. Other
+ *       threads may append meanwhile (their records are indexed too).
+ */
+LTL_API int ltl_import(ltl_import_report *out, ltl_db *db, ltl_read_fn read, void *read_ctx,
+                       const ltl_import_options *opts);
 
 /* ------------------------------------------------------------------------
  * Configuration (docs/CONFIG.md)
@@ -1039,6 +1132,274 @@ LTL_API int ltl_json_pointer_get(const char **out, size_t *out_len, const void *
  */
 LTL_API int ltl_json_path_get(const char **out, size_t *out_len, const void *json, size_t len,
                               const char *path, ltl_json_error *err);
+
+/* ------------------------------------------------------------------------
+ * The namespace (docs/NAMESPACE.md is normative)
+ *
+ * The store as paths: /seq/42, /seq/42.json/user/name, /topics/app/,
+ * /query/status >= 500/, /manifests/3, /checkpoints/latest, /paths/. A path
+ * resolves segment by segment through a cache of frames; a module gives
+ * each frame its children (find), its listing (map) and the suffixes that
+ * transform it (.json, .flat, .env, .proof, .raw, and plugin modules).
+ * Frames made from records never change and are never produced twice while
+ * cached; listings follow the log as it grows.
+ *
+ * Thread safety: one ltl_ns serves any number of threads. A lookup that
+ * finds its frames cached and current takes no lock.
+ * ------------------------------------------------------------------------ */
+
+typedef struct ltl_ns ltl_ns;
+/** A resolved path: a frame (and the content it had) held for the caller. */
+typedef struct ltl_ns_node ltl_ns_node;
+
+/** The longest path accepted, in bytes (a longer one is LTL_ETOOBIG). */
+#define LTL_NS_PATH_MAX 4096
+
+/** Node kinds. A directory may also have data (a JSON object's text). */
+enum {
+    LTL_NS_FILE = 1, /**< data only */
+    LTL_NS_DIR = 2,  /**< entries (ltl_ns_list), and possibly data */
+};
+
+/** Options of ltl_ns_open(). */
+enum {
+    LTL_NS_NO_PLUGINS = 1 << 0, /**< do not load the modules the ns.modules key names */
+};
+
+#define LTL_NS_OPTIONS_VERSION 1
+
+/** Options for ltl_ns_open(). Initialise with ltl_ns_options_init() or LTL_NS_OPTIONS_INIT. */
+typedef struct ltl_ns_options {
+    unsigned int version; /**< LTL_NS_OPTIONS_VERSION */
+    unsigned int flags;   /**< LTL_NS_* */
+    uint64_t cache_bytes; /**< bound of the frame cache in bytes; 0: the ns.cache_size key */
+    const char *modules;  /**< plugin modules, as ns.modules; NULL: the ns.modules key */
+} ltl_ns_options;
+
+#define LTL_NS_OPTIONS_INIT                                                                        \
+    {                                                                                              \
+        LTL_NS_OPTIONS_VERSION, 0, 0, NULL                                                         \
+    }
+
+/** Fill @p opts with defaults (the same as LTL_NS_OPTIONS_INIT). */
+LTL_API void ltl_ns_options_init(ltl_ns_options *opts);
+
+/**
+ * Open the namespace of the store @p db.
+ * @param out   receives the namespace; close it with ltl_ns_close(). Set
+ *              even on failure (unless LTL_ENOMEM) so ltl_ns_errmsg() can explain.
+ * @param db    the store; it must outlive the namespace (and so must every
+ *              store bound into it with ltl_ns_bind()).
+ * @param opts  options, or NULL for defaults.
+ * @return LTL_OK; LTL_EINVAL (bad options); LTL_ECONFIG (a module named in
+ *         ns.modules cannot be loaded: ltl_ns_errmsg() says why); LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_ns_open(ltl_ns **out, ltl_db *db, const ltl_ns_options *opts);
+
+/**
+ * Free the namespace, its cache and the plugin modules it loaded. NULL does
+ * nothing. Every node must have been released, and no other call on @p ns
+ * may run concurrently or follow.
+ */
+LTL_API void ltl_ns_close(ltl_ns *ns);
+
+/**
+ * The message of the last failure of a call on @p ns in this thread ("" when
+ * none); never NULL. Borrowed: valid until the next call on @p ns.
+ */
+LTL_API const char *ltl_ns_errmsg(const ltl_ns *ns);
+
+/**
+ * Resolve @p path (docs/NAMESPACE.md: "/seq/42.json/user/name"; a trailing
+ * '/' asks for a directory). Content that follows the log (listings,
+ * proofs) is brought up to date first.
+ * @param out receives the node; release it with ltl_ns_node_release().
+ * @return LTL_OK; LTL_ENOTFOUND (no such name: ltl_ns_errmsg() names the
+ *         segment; also a trailing '/' on a file); LTL_EINVAL (a malformed
+ *         path: not starting with '/', not UTF-8, a bad "~" escape after
+ *         .json; a transform that does not apply, as .json of a payload that
+ *         is not JSON); LTL_ETOOBIG (longer than LTL_NS_PATH_MAX);
+ *         LTL_EPARSE (a bad query under /query/); LTL_EKEY; LTL_EIO;
+ *         LTL_ECORRUPT; LTL_ENOMEM.
+ * @note thread-safe; takes no lock when every frame on the way is cached
+ *       and current.
+ */
+LTL_API int ltl_ns_lookup(ltl_ns_node **out, ltl_ns *ns, const char *path);
+
+/** Release a node (NULL does nothing). Thread-safe. */
+LTL_API void ltl_ns_node_release(ltl_ns_node *node);
+
+/** What ltl_ns_node_stat() reports. */
+typedef struct ltl_ns_stat {
+    int kind;            /**< LTL_NS_FILE or LTL_NS_DIR */
+    int has_data;        /**< 1 when the node has data (every file; JSON objects and arrays) */
+    int changes;         /**< 1 when its content follows the store (listings, proofs) */
+    uint64_t size;       /**< bytes of data */
+    uint64_t entries;    /**< entries of a directory when known without listing it, else
+                              UINT64_MAX */
+    uint64_t generation; /**< the log end (records) the store had when this content was made */
+    int64_t mtime; /**< the record's ts (ns since the epoch) for record-derived nodes, else 0 */
+    uint64_t seq;  /**< the record it derives from, UINT64_MAX when none */
+    const char *module; /**< the module that made it ("seq", "json", ...); static */
+} ltl_ns_stat;
+
+/** Describe @p node. @return LTL_OK; LTL_EINVAL (NULL). */
+LTL_API int ltl_ns_node_stat(ltl_ns_stat *out, const ltl_ns_node *node);
+
+/**
+ * The node's data, borrowed: valid until the node is released (a node keeps
+ * the content it was resolved with, even if the store moves on).
+ * @return LTL_OK; LTL_EINVAL (a directory without data: list it).
+ */
+LTL_API int ltl_ns_node_data(const void **out, size_t *out_len, const ltl_ns_node *node);
+
+/** Receives one entry of a listing: a name (a path segment) and LTL_NS_FILE or LTL_NS_DIR.
+ *  Return 0 to go on; any other value stops the listing and is returned by it. */
+typedef int (*ltl_ns_list_fn)(void *ctx, const char *name, int kind);
+
+/**
+ * Call @p fn for every entry of the directory @p node, in the module's
+ * order (seqs ascending, topics and paths sorted, JSON members as written).
+ * @return LTL_OK; LTL_EINVAL (a file); the callback's value; LTL_EIO; LTL_ENOMEM.
+ * @note the callback may call other ltl_ns functions.
+ */
+LTL_API int ltl_ns_node_list(const ltl_ns_node *node, ltl_ns_list_fn fn, void *ctx);
+
+/**
+ * Copy the data at @p path: ltl_ns_lookup() + ltl_ns_node_data().
+ * @param out receives the bytes (NUL-terminated, not counted in @p out_len);
+ *        free them with ltl_free().
+ * @return as ltl_ns_lookup(); LTL_EINVAL for a directory without data.
+ */
+LTL_API int ltl_ns_read(void **out, size_t *out_len, ltl_ns *ns, const char *path);
+
+/** List the directory at @p path: ltl_ns_lookup() + ltl_ns_node_list(). */
+LTL_API int ltl_ns_list(ltl_ns *ns, const char *path, ltl_ns_list_fn fn, void *ctx);
+
+/** How ltl_ns_bind() joins the new member to what is at the path (Plan 9's bind flags). */
+enum {
+    LTL_NS_BIND_REPLACE = 0, /**< the new member replaces what was there */
+    LTL_NS_BIND_BEFORE = 1,  /**< a union: the new member is tried first */
+    LTL_NS_BIND_AFTER = 2,   /**< a union: the new member is tried last */
+    LTL_NS_BIND_CREATE = 4,  /**< or-ed in: appends under the union go to this member */
+};
+
+/**
+ * Bind the directory @p src_path of the store @p db (NULL: of this
+ * namespace itself) at @p path, forming an ordered union there: a name is
+ * looked up in each member in turn and the first that has it answers; a
+ * listing shows every member's entries, in member order, each name once.
+ * Unions are one level deep, as in Plan 9: below a name the member that
+ * answered it serves alone. ltl_ns_append() goes to the first member bound
+ * with LTL_NS_BIND_CREATE, else to the original one.
+ * @param db must outlive the namespace; a reader handle is enough unless
+ *        appends should reach it.
+ * @return LTL_OK; LTL_ENOTFOUND (a path does not resolve); LTL_EINVAL (not
+ *         directories, bad flags, a bind that would contain itself, more
+ *         than 32 stores); LTL_ENOMEM.
+ * @note thread-safe.
+ */
+LTL_API int ltl_ns_bind(ltl_ns *ns, const char *path, ltl_db *db, const char *src_path,
+                        unsigned int flags);
+
+/**
+ * Append a message to the store that takes creates at @p path:
+ * "/topics/TOPIC" appends to TOPIC, "/seq" to LTL_DEFAULT_TOPIC. The store
+ * is the create member of the union bound at that directory, else of the
+ * union at "/", else the namespace's own store.
+ * @param out receives the seq (may be NULL).
+ * @param flags LTL_APPEND_*.
+ * @return as ltl_append(); LTL_EINVAL (another path); LTL_EREADONLY.
+ */
+LTL_API int ltl_ns_append(uint64_t *out, ltl_ns *ns, const char *path, const void *data, size_t len,
+                          unsigned int flags);
+
+/** Counters of a namespace's cache. */
+typedef struct ltl_ns_stats {
+    uint64_t lookups;       /**< ltl_ns_lookup() calls (ltl_ns_read and ltl_ns_list too) */
+    uint64_t hits;          /**< segments resolved from the cache */
+    uint64_t misses;        /**< segments that were not in the cache (or no longer current) */
+    uint64_t produced;      /**< frames a module made (negative ones included) */
+    uint64_t negative_hits; /**< lookups answered "not found" by a cached miss */
+    uint64_t resyncs;       /**< contents made again because the store moved */
+    uint64_t evictions;     /**< frames dropped to keep the cache within its bound */
+    uint64_t frames;        /**< frames cached now */
+    uint64_t bytes;         /**< bytes the frames occupy now (cached or still held) */
+    uint64_t peak_bytes;    /**< the most bytes ever occupied */
+    uint64_t bound;         /**< the cache's bound in bytes */
+} ltl_ns_stats;
+
+/** Read the counters (a consistent-enough snapshot; each is exact). Thread-safe. */
+LTL_API void ltl_ns_stats_read(ltl_ns_stats *out, ltl_ns *ns);
+
+/* ---- modules ------------------------------------------------------------ */
+
+/**
+ * Where a module writes what it produces. The library supplies it; call
+ * through its function pointers (a plugin needs no libltl symbols).
+ */
+typedef struct ltl_ns_sink ltl_ns_sink;
+struct ltl_ns_sink {
+    /** Append bytes to the frame's data. @return LTL_OK or LTL_ENOMEM. */
+    int (*write)(ltl_ns_sink *sink, const void *data, size_t len);
+    /** Add an entry to a listing (map). @return LTL_OK, LTL_EINVAL, LTL_ENOMEM. */
+    int (*entry)(ltl_ns_sink *sink, const char *name, int kind);
+    /** Make the frame being produced a directory (LTL_NS_DIR; default LTL_NS_FILE). */
+    int (*set_kind)(ltl_ns_sink *sink, int kind);
+    /** Explain a failure (the message of ltl_ns_errmsg()); returns @p rc. */
+    int (*error)(ltl_ns_sink *sink, int rc, const char *message);
+    void *impl; /**< the library's */
+};
+
+#define LTL_MODULE_VERSION 1
+/** The symbol a plugin shared object exports: `const ltl_module_v1 ltl_module = {...};` */
+#define LTL_MODULE_SYMBOL "ltl_module"
+
+/**
+ * A module, version 1. Its functions get the data of the frame they work
+ * on and may be called from several threads at once.
+ *
+ *  - transform: make the frame `NAME.<module name>` from the data of NAME
+ *    (a file or a directory with data). LTL_OK, or a negative code
+ *    (LTL_EINVAL: it does not apply to this input).
+ *  - find: the child @p name of a directory this module made: its data
+ *    (and kind) to @p out. LTL_OK; LTL_ENOTFOUND.
+ *  - map: the entries of a directory this module made, through out->entry.
+ *
+ * transform is required; find and map only for modules that make directories.
+ * Frames a module makes from data that never changes never change either:
+ * the functions must be deterministic.
+ */
+typedef struct ltl_module_v1 {
+    unsigned int version; /**< LTL_MODULE_VERSION */
+    const char *name;     /**< the suffix: 1..32 of [a-z0-9_] ("csv" for NAME.csv) */
+    const char *summary;  /**< one line for listings of modules */
+    void *ctx;            /**< passed to each function */
+    int (*transform)(void *ctx, ltl_ns_sink *out, const void *data, size_t len);
+    int (*find)(void *ctx, ltl_ns_sink *out, const void *data, size_t len, const char *name);
+    int (*map)(void *ctx, ltl_ns_sink *out, const void *data, size_t len);
+    void (*unload)(void *ctx); /**< called when the namespace closes, or NULL */
+} ltl_module_v1;
+
+/**
+ * Register @p module at the directory @p path ("/" for everywhere): the
+ * module's name then resolves to it there and below, before the built-in
+ * modules and the modules registered higher up (the cascade). The struct
+ * and its strings must outlive the namespace. Cached frames are dropped.
+ * @return LTL_OK; LTL_EINVAL (bad version or name, no transform);
+ *         LTL_ENOTFOUND (path); LTL_EEXIST (that name is registered there);
+ *         LTL_ENOMEM.
+ */
+LTL_API int ltl_ns_register(ltl_ns *ns, const char *path, const ltl_module_v1 *module);
+
+/**
+ * Load the plugin module in the shared object @p file (dlopen; it exports
+ * LTL_MODULE_SYMBOL) and register it at @p path (NULL: "/").
+ * @return LTL_OK; LTL_ECONFIG (cannot load, no symbol, wrong version:
+ *         ltl_ns_errmsg() says which); as ltl_ns_register().
+ */
+LTL_API int ltl_ns_load_module(ltl_ns *ns, const char *path, const char *file);
 
 #ifdef __cplusplus
 }

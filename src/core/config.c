@@ -55,6 +55,10 @@ static const struct key_def keys[] = {
      "diagnostics threshold: off|error|warn|info|debug|trace"},
     {"message.max_size", T_SIZE, "16M", NULL, 1, 1LL << 30,
      "largest message accepted, in bytes (K/M/G suffixes), at most 1G"},
+    {"ns.cache_size", T_SIZE, "64M", NULL, 64 << 10, 1LL << 40,
+     "bound of the namespace's frame cache (docs/NAMESPACE.md), 64K..1T"},
+    {"ns.modules", T_STRING, "", NULL, 0, 0,
+     "plugin modules for the namespace: shared objects, FILE[@/PATH],... (docs/NAMESPACE.md)"},
     {"segment.size", T_SIZE, "64M", NULL, 64 << 10, 1LL << 32,
      "preallocated size of each segment file (64K..4G)"},
     {"sync.interval", T_DURATION, "100ms", NULL, 1000000LL, 3600LL * 1000000000LL,
@@ -136,7 +140,8 @@ static int check_value(const char *where, int k, const char *v)
     const struct key_def *d = &keys[k];
     int64_t x;
     switch (d->type) {
-    case T_STRING: return LTL_OK;
+    case T_STRING:
+        return LTL_OK;
     case T_ENUM:
     case T_LEVEL:
         if (!enum_has(d->choices, v))

@@ -3,21 +3,35 @@
  * index.h — the field index: every scalar of every JSON record, under its
  * wildcard path, in an LMDB environment at STORE/index/ (docs/INDEX.md).
  *
- * Keys of the postings database are
- *     u32 path id (big-endian) | value key (src/query: order-preserving) | u64 first seq
- * and a value holds the seqs of one block: LEB128 deltas from the first seq
- * (the first delta is 0), up to LTL__INDEX_BLOCK bytes. All blocks of one
- * (path, value) are adjacent and in seq order, so a lookup is a range scan
- * and a range query walks value keys in order. Path id 0 is the record's
- * topic (@topic). The meta database holds the high-water mark: every record
- * with a smaller seq is indexed, in the same transaction as its postings.
+ * Postings live in RUNS: each run covers a range of seqs [base, end) and
+ * owns the key range that starts with its id, so the keys of the
+ * postings database are
+ *     run id | path id | value key (src/query: order-preserving) | u32 (first seq - base)
+ * (ids in an order-preserving varint of 1 to 5 bytes, the seq offset
+ * big-endian) and a value holds the other seqs of one block as LEB128
+ * deltas, up to LTL__INDEX_BLOCK bytes (empty for a single posting). A
+ * bulk build (a catch-up, a reindex, an import) writes each chunk of
+ * records as a new run with MDB_APPEND: its keys are greater than every
+ * key already there, so the pages fill completely and nothing is searched
+ * or rewritten, however large the index is. Small batches (the indexer
+ * following live appends) go into the last run while it is small (the
+ * active run), extending each value's last block. A lookup reads each
+ * run's key range; the seqs of one value come in ascending order, run
+ * after run. Path id 0 is the record's topic (@topic).
+ *
+ * The meta database holds the high-water mark (every record with a
+ * smaller seq is indexed) and the runs, written in the same transaction
+ * as the postings; the paths database maps wildcard paths to ids and
+ * value counts.
  *
  * The index is derived data: deleting STORE/index loses nothing (a writer
  * rebuilds it from the log). LMDB does its own file I/O (not through the
  * ltl__io table); its transactions make every commit atomic.
  *
- * Threads: one writer (the store's indexer thread, or a reindex) builds and
- * commits batches; readers in any thread or process open read transactions.
+ * Threads: parts are built by any threads at once (the path dictionary
+ * has a lock); one thread at a time commits (the store's indexer, an
+ * import or a reindex, under the indexer's write lock); readers in any
+ * thread or process open read snapshots.
  */
 #ifndef LTL_INDEX_H
 #define LTL_INDEX_H
@@ -25,10 +39,10 @@
 #include "core/core.h"
 
 #define LTL__INDEX_DIR        "index"
-#define LTL__INDEX_VERSION    1
-#define LTL__INDEX_BLOCK      512  /* bytes of deltas in a postings block */
-#define LTL__INDEX_TOPIC_PATH 0    /* path id of @topic */
-#define LTL__INDEX_PATH_MAX   1024 /* longer wildcard paths are not indexed */
+#define LTL__INDEX_VERSION    3
+#define LTL__INDEX_BLOCK      512 /* bytes of deltas in a postings block */
+#define LTL__INDEX_TOPIC_PATH 0   /* path id of @topic */
+#define LTL__INDEX_PATH_MAX   500 /* longer wildcard paths are not indexed (LMDB keys: 511) */
 
 struct ltl__index;
 
@@ -40,37 +54,60 @@ struct ltl__index_rules {
 
 /* Open the environment in dir (created when writable). Read-only handles of
  * a missing index give LTL_ENOTFOUND. A version this code does not know is
- * LTL_EVERSION (a writer then rebuilds: ltl__index_clear). */
+ * LTL_EVERSION (a writer then rebuilds: the store removes it). */
 int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
                     const struct ltl__index_rules *rules, ltl__logger *log) LTL__WUR;
 void ltl__index_close(struct ltl__index *ix);
 
-/* Records indexed: every seq below is in the index. */
+/* Records indexed: every seq below is in the index (the committed value). */
 int ltl__index_hwm(struct ltl__index *ix, uint64_t *out) LTL__WUR;
 /* Drop everything (a rebuild follows). Writer. */
 int ltl__index_clear(struct ltl__index *ix) LTL__WUR;
 /* Distinct paths known, and whether the cap stopped new ones. */
 void ltl__index_path_stats(struct ltl__index *ix, uint64_t *paths, bool *capped);
 
-/* ---- building (writer) ---------------------------------------------------- */
+/* ---- building (writer) --------------------------------------------------------
+ * A part holds the postings of a contiguous range of records, as offsets
+ * from a base seq that may be set after it is built (an import knows the
+ * seqs only once its records are appended). Build it in one thread with
+ * part_add (records in order), finish it (sorts and packs it: it then
+ * holds a few bytes per distinct value), set its base, and commit parts in
+ * seq order. */
 
-struct ltl__index_batch;
+struct ltl__index_part;
 
-int ltl__index_batch_new(struct ltl__index_batch **out, struct ltl__index *ix) LTL__WUR;
-void ltl__index_batch_free(struct ltl__index_batch *b);
-/* Add one record: its topic, and when payload is not NULL (a JSON record,
- * decrypted) every scalar under its wildcard path. Records come in seq order.
- * LTL_OK; LTL_EPARSE (the payload is not JSON: nothing of it is added, the
- * topic is); LTL_ENOMEM. */
-int ltl__index_batch_add(struct ltl__index_batch *b, uint64_t seq, const char *topic,
-                         size_t topic_len, const void *payload, size_t len) LTL__WUR;
-/* Drop what the batch holds (its records are added again later). */
-void ltl__index_batch_reset(struct ltl__index_batch *b);
-/* Records and bytes of postings pending in the batch. */
-void ltl__index_batch_size(const struct ltl__index_batch *b, uint64_t *records, size_t *bytes);
-/* Write the batch in one transaction with the new high-water mark (every
- * record below it is in), then empty it. LTL_OK; LTL_EIO; LTL_ENOSPC. */
-int ltl__index_batch_commit(struct ltl__index_batch *b, uint64_t hwm) LTL__WUR;
+int ltl__index_part_new(struct ltl__index_part **out, struct ltl__index *ix) LTL__WUR;
+void ltl__index_part_free(struct ltl__index_part *p);
+/* Add record number `rel` of the part (0, 1, ...; increasing; gaps are
+ * records without postings): its topic, and when payload is not NULL every
+ * scalar under its wildcard path. LTL_OK; LTL_EPARSE (the payload is not
+ * JSON: nothing of it is added, the topic is; *err says where when not
+ * NULL); LTL_ENOMEM. */
+int ltl__index_part_add(struct ltl__index_part *p, uint64_t rel, const char *topic,
+                        size_t topic_len, const void *payload, size_t len,
+                        ltl_json_error *err) LTL__WUR;
+/* The part covers `records` records (at least the last rel + 1). */
+void ltl__index_part_set_records(struct ltl__index_part *p, uint64_t records);
+/* Sort and pack: no adds after it. LTL_OK or LTL_ENOMEM. */
+int ltl__index_part_finish(struct ltl__index_part *p) LTL__WUR;
+/* The seq of record 0 of the part. */
+void ltl__index_part_set_base(struct ltl__index_part *p, uint64_t base);
+uint64_t ltl__index_part_base(const struct ltl__index_part *p);
+uint64_t ltl__index_part_records(const struct ltl__index_part *p);
+/* Bytes the part holds (after finish: its packed size). */
+size_t ltl__index_part_bytes(const struct ltl__index_part *p);
+
+/* Write finished parts, in seq order and covering [hwm, new_hwm) together,
+ * in one transaction with the new high-water mark. new_run: a run of their
+ * own (a bulk chunk); else into the active run (a new one when the last
+ * run is full). LTL_OK; LTL_EIO; LTL_ENOSPC; LTL_ETIMEOUT (the map could
+ * not grow while readers use it: try again later); LTL_EINVAL (parts not
+ * contiguous with the index). The parts stay valid (a failed commit can be
+ * retried). */
+int ltl__index_commit(struct ltl__index *ix, struct ltl__index_part *const *parts, size_t n,
+                      uint64_t new_hwm, bool new_run) LTL__WUR;
+/* The committed high-water mark as the writer knows it (no transaction). */
+uint64_t ltl__index_writer_hwm(const struct ltl__index *ix);
 
 /* ---- reading (any thread) ----------------------------------------------------- */
 
@@ -81,13 +118,21 @@ void ltl__index_snap_end(struct ltl__index_snap *s);
 uint64_t ltl__index_snap_hwm(const struct ltl__index_snap *s);
 /* Distinct paths in the index. */
 uint64_t ltl__index_snap_paths(const struct ltl__index_snap *s);
+/* Runs in the snapshot. */
+size_t ltl__index_snap_runs(const struct ltl__index_snap *s);
 
-/* Would a value under this wildcard path be in the index (the rules allow
- * it and the cap was never hit)? If not, a query term on it must scan. */
+/* Would a value under this wildcard path be in the index (the rules it was
+ * built with allow it)? If not, a query term on it must scan. */
 bool ltl__index_path_indexed(const struct ltl__index_snap *s, const char *path, size_t len);
-/* The id of a wildcard path; LTL_ENOTFOUND when it was never indexed. */
-int ltl__index_path_id(struct ltl__index_snap *s, const char *path, size_t len,
-                       uint32_t *out) LTL__WUR;
+/* Did the cap on distinct paths stop new ones? Then a path the index does not
+ * know may still be in records (a term on it must scan); a known path has all
+ * its values, since its first record. */
+bool ltl__index_snap_capped(const struct ltl__index_snap *s);
+/* The id of a wildcard path; LTL_ENOTFOUND when it was never indexed. *multi
+ * (may be NULL): some record held more than one value under it (an array or a
+ * repeated key); without, a record has at most one value there. */
+int ltl__index_path_id(struct ltl__index_snap *s, const char *path, size_t len, uint32_t *out,
+                       bool *multi) LTL__WUR;
 
 /* Called for every seq of a lookup, in ascending seq order per value key. */
 typedef int (*ltl__index_seq_fn)(void *ctx, uint64_t seq);
@@ -109,5 +154,31 @@ int ltl__index_paths(struct ltl__index_snap *s, const char *prefix, size_t prefi
 
 /* On-disk size of the environment, in bytes. */
 uint64_t ltl__index_disk_bytes(struct ltl__index *ix);
+
+/* ---- the store's indexer (src/store/indexer.c), for the import ------------------
+ * An import (src/store/import.c) flattens its records on its worker pool
+ * while it parses them, and hands the parts to the indexer once appended,
+ * so the log is not read back and parsed a second time. The feed writes
+ * runs as chunks fill, after making their records durable (the index never
+ * covers a record a crash could take back); records that came from
+ * elsewhere in between (a manifest, another thread's appends) are read
+ * from the log. */
+
+struct ltl_db;
+struct ltl__pool;
+struct ltl__index_feed;
+
+/* Start feeding: NULL in *out when the store indexes nothing now (index.enabled
+ * off, index.defer, paused, failed): the import then only appends. Takes the
+ * indexer's write lock until feed_end. */
+int ltl__indexer_feed_begin(struct ltl_db *db, struct ltl__pool *pool,
+                            struct ltl__index_feed **out) LTL__WUR;
+/* The part of records [first_seq, first_seq + its records), appended by the
+ * import; the feed owns it from now on (also on failure). */
+int ltl__indexer_feed_part(struct ltl__index_feed *f, struct ltl__index_part *part,
+                           uint64_t first_seq) LTL__WUR;
+/* With ok, index what is left (up to the durable end) and commit; always
+ * frees the feed and releases the lock. */
+int ltl__indexer_feed_end(struct ltl__index_feed *f, bool ok);
 
 #endif

@@ -42,6 +42,7 @@ struct ltl_query {
     int phase;         /* forward: 0 candidates, 1 scan; reverse: 0 scan, 1 candidates */
     ltl_record *owned; /* the candidate record returned last */
     ltl__buf explain;
+    bool explain_lag; /* the explain text still needs its line on the records not indexed */
 };
 
 void ltl_query_options_init(ltl_query_options *opts)
@@ -61,8 +62,13 @@ static int index_for(ltl_db *db, struct ltl__index **out)
     pthread_mutex_lock(&db->index_mu);
     if (!db->index) {
         rc = ltl__index_open_for(db, false, &db->index);
-        if (rc == LTL_ENOTFOUND || rc == LTL_EVERSION) {
-            ltl__err_restate(); /* no usable index: the query scans */
+        if (rc && rc != LTL_ENOMEM) {
+            /* no usable index (none yet, another version, damaged): derived data, so
+             * the query scans; a writer rebuilds it */
+            if (rc != LTL_ENOTFOUND)
+                ltl__log(&db->log, LTL_LOG_WARN, "the index is not used (%s): queries scan the log",
+                         ltl__err_current());
+            ltl__err_restate();
             rc = LTL_OK;
         }
     }
@@ -95,23 +101,22 @@ static int add_cand(void *vctx, uint64_t seq)
     return LTL_OK;
 }
 
-static int count_seq(void *vctx, uint64_t seq)
-{
-    (void)seq;
-    ((struct collect *)vctx)->n++;
-    return LTL_OK;
-}
-
 /* One term the index can answer: a path id and value-key intervals. */
 struct term {
     const ltl__query_node *node;
+    const ltl__query_node *upper; /* node > or >= a, upper < or <= b: one interval */
+    bool explain;                 /* its text is wanted (LTL_QUERY_EXPLAIN) */
     uint32_t path;
     size_t nranges;
-    struct {
-        ltl__buf lo, hi; /* empty len with no_lo/no_hi: unbounded */
-        bool no_lo, no_hi, lo_incl, hi_incl;
+    struct krange {
+        ltl__buf lo, hi;
+        bool lo_incl, hi_incl;
     } r[64];
     uint64_t estimate;
+    /* the seqs met while counting: every one of them when estimate < COUNT_LIMIT,
+     * so the chosen term is not walked twice */
+    uint64_t *seqs;
+    size_t nseqs, seqs_cap;
 };
 
 static void term_free(struct term *t)
@@ -120,6 +125,8 @@ static void term_free(struct term *t)
         ltl__buf_free(&t->r[i].lo);
         ltl__buf_free(&t->r[i].hi);
     }
+    ltl__free(t->seqs);
+    t->seqs = NULL;
 }
 
 /* The key bounds of a type: keys of one type share their first byte. */
@@ -146,13 +153,62 @@ static int type_bounds(int type, unsigned char *lo, unsigned char *hi)
     }
 }
 
-/* Can the index answer node? Fill t. */
+/* Count a term's postings, keeping their seqs. */
+static int keep_seq(void *vctx, uint64_t seq)
+{
+    struct term *t = vctx;
+    if (t->nseqs == t->seqs_cap) {
+        size_t cap = t->seqs_cap ? t->seqs_cap * 2 : 64;
+        uint64_t *n = ltl__realloc(t->seqs, cap * sizeof(*n));
+        if (!n)
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+        t->seqs = n;
+        t->seqs_cap = cap;
+    }
+    t->seqs[t->nseqs++] = seq;
+    return LTL_OK;
+}
+
+/* The key of a query value (@topic == 2024 means the text). */
+static int value_key(ltl__buf *key, ltl__query_value *vv, const ltl__query_node *n,
+                     const ltl__query_value *v)
+{
+    *vv = *v;
+    if (n->field == LTL__QUERY_TOPIC && v->type == LTL_JSON_NUMBER)
+        vv->type = LTL_JSON_STRING;
+    return ltl__query_value_key(key, vv);
+}
+
+/* Bound r below by key: > or >= (the whole group of a lossy key). */
+static int bound_lo(struct krange *r, const ltl__buf *key, int op)
+{
+    size_t order = ltl__query_key_order_len(key->data, key->len);
+    bool lossy = ltl__query_key_lossy(key->data, key->len);
+    r->lo_incl = op == LTL__QUERY_GE || lossy;
+    return ltl__buf_append(&r->lo, key->data, lossy ? order : key->len);
+}
+
+/* Bound r above by key: < or <= (up to the end of a lossy key's group). */
+static int bound_hi(struct krange *r, const ltl__buf *key, int op)
+{
+    size_t order = ltl__query_key_order_len(key->data, key->len);
+    if (ltl__query_key_lossy(key->data, key->len)) {
+        r->hi_incl = true;
+        int rc = ltl__buf_append(&r->hi, key->data, order);
+        return rc ? rc : ltl__buf_append(&r->hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
+    }
+    r->hi_incl = op == LTL__QUERY_LE;
+    return ltl__buf_append(&r->hi, key->data, key->len);
+}
+
+/* Can the index answer node (with upper: node and upper as one interval)? Fill t. */
 static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__query_node *n,
-                   bool *usable)
+                   const ltl__query_node *upper, bool *usable)
 {
     *usable = false;
     memset(t, 0, sizeof(*t));
     t->node = n;
+    t->upper = upper;
     if (n->kind != LTL__QUERY_CMP && n->kind != LTL__QUERY_IN)
         return LTL_OK;
     if (n->field == LTL__QUERY_TOPIC) {
@@ -160,11 +216,17 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             return LTL_OK;
         t->path = LTL__INDEX_TOPIC_PATH;
     } else if (n->field == LTL__QUERY_PAYLOAD) {
+        /* != and ~ are not answered from the index; != is true of containers, which the
+         * index does not hold, so "no record has the path" proves nothing for it */
+        if (n->kind == LTL__QUERY_CMP && (n->op == LTL__QUERY_NE || n->op == LTL__QUERY_MATCH))
+            return LTL_OK;
         if (!ltl__index_path_indexed(snap, n->wildcard, n->wildcard_len))
             return LTL_OK;
-        int rc = ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &t->path);
+        int rc = ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &t->path, NULL);
         if (rc == LTL_ENOTFOUND) {
-            *usable = true; /* indexed, and no record has the path: no candidates */
+            if (ltl__index_snap_capped(snap))
+                return LTL_OK; /* may have come after the cap: scan */
+            *usable = true;    /* indexed, and no record has the path: no candidates */
             t->path = UINT32_MAX;
             return LTL_OK;
         }
@@ -173,8 +235,6 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
     } else {
         return LTL_OK;
     }
-    if (n->kind == LTL__QUERY_CMP && (n->op == LTL__QUERY_NE || n->op == LTL__QUERY_MATCH))
-        return LTL_OK;
     size_t nvalues = n->kind == LTL__QUERY_IN ? n->nvalues : 1;
     if (nvalues > LTL__ARRAY_LEN(t->r))
         return LTL_OK; /* a long in-list: cheaper to scan than to plan */
@@ -184,23 +244,17 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             v->type != LTL_JSON_NUMBER)
             return LTL_OK;
         ltl__buf key = {0};
-        ltl__query_value vv = *v;
+        ltl__query_value vv;
         int rc;
-        if (n->field == LTL__QUERY_TOPIC && v->type == LTL_JSON_NUMBER) {
-            /* @topic == 2024 means the text */
-            vv.type = LTL_JSON_STRING;
-        }
-        if ((rc = ltl__query_value_key(&key, &vv))) {
+        if ((rc = value_key(&key, &vv, n, v))) {
             ltl__buf_free(&key);
             return rc;
         }
         t->nranges++;
-        typeof(t->r[0]) *r = &t->r[i];
+        struct krange *r = &t->r[i];
         int op = n->kind == LTL__QUERY_IN ? LTL__QUERY_EQ : n->op;
         unsigned char tlo, thi;
         type_bounds(vv.type, &tlo, &thi);
-        size_t order = ltl__query_key_order_len(key.data, key.len);
-        bool lossy = ltl__query_key_lossy(key.data, key.len);
         int arc = LTL_OK;
         switch (op) {
         case LTL__QUERY_EQ:
@@ -211,26 +265,28 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             break;
         case LTL__QUERY_GT:
         case LTL__QUERY_GE:
-            /* from the value (its whole group when lossy) to the type's end */
-            arc = ltl__buf_append(&r->lo, key.data, lossy ? order : key.len);
-            r->lo_incl = op == LTL__QUERY_GE || lossy;
-            if (!arc)
+            /* from the value to the type's end, or to the upper term's value */
+            arc = bound_lo(r, &key, op);
+            if (!arc && upper) {
+                ltl__buf ukey = {0};
+                ltl__query_value uv;
+                if ((rc = value_key(&ukey, &uv, upper, &upper->values[0]))) {
+                    ltl__buf_free(&ukey);
+                    ltl__buf_free(&key);
+                    return rc;
+                }
+                arc = bound_hi(r, &ukey, upper->op);
+                ltl__buf_free(&ukey);
+            } else if (!arc) {
                 arc = ltl__buf_append(&r->hi, &thi, 1);
-            r->hi_incl = false;
+                r->hi_incl = false;
+            }
             break;
-        default: /* LT, LE */
+        default: /* LT, LE: from the type's start */
             arc = ltl__buf_append(&r->lo, &tlo, 1);
             r->lo_incl = true;
-            if (!arc && lossy) {
-                /* up to the end of the bound's group */
-                arc = ltl__buf_append(&r->hi, key.data, order);
-                if (!arc)
-                    arc = ltl__buf_append(&r->hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
-                r->hi_incl = true;
-            } else if (!arc) {
-                arc = ltl__buf_append(&r->hi, key.data, key.len);
-                r->hi_incl = op == LTL__QUERY_LE;
-            }
+            if (!arc)
+                arc = bound_hi(r, &key, op);
             break;
         }
         ltl__buf_free(&key);
@@ -267,15 +323,74 @@ static int cmp_u64(const void *a, const void *b)
 
 /* ---- planning ------------------------------------------------------------- */
 
+/* The plan's text is written only when asked for: formatting it costs as much as
+ * a lookup. */
+#define EXPLAINING(qy)    ((qy)->flags & LTL_QUERY_EXPLAIN)
+#define EXPLAINF(qy, ...) (EXPLAINING(qy) ? ltl__buf_appendf(&(qy)->explain, __VA_ARGS__) : 0)
+
+static bool is_lower(const ltl__query_node *n)
+{
+    return n->op == LTL__QUERY_GT || n->op == LTL__QUERY_GE;
+}
+
+/* Is n a payload comparison > >= < <= with a number or a string? */
+static bool is_bound(const ltl__query_node *n)
+{
+    return n->kind == LTL__QUERY_CMP && n->field == LTL__QUERY_PAYLOAD &&
+           (is_lower(n) || n->op == LTL__QUERY_LT || n->op == LTL__QUERY_LE) &&
+           (n->values[0].type == LTL_JSON_NUMBER || n->values[0].type == LTL_JSON_STRING);
+}
+
+/* The term among terms[from..] (at most 64, not in *used) that closes the interval
+ * n opens on the same path (a >= 1 and a < 5), or NULL. Only where no record ever
+ * held two values under the path: with two, a record may meet each bound with a
+ * different one and lie outside the interval. */
+static const ltl__query_node *interval_mate(struct ltl__index_snap *snap,
+                                            const ltl__query_node *const *terms, size_t nterms,
+                                            size_t i, uint64_t *used)
+{
+    const ltl__query_node *n = terms[i];
+    if (i >= 64 || !is_bound(n))
+        return NULL;
+    for (size_t j = i + 1; j < nterms && j < 64; j++) {
+        const ltl__query_node *m = terms[j];
+        if ((*used >> j & 1) || !is_bound(m) || is_lower(m) == is_lower(n) ||
+            m->values[0].type != n->values[0].type || m->wildcard_len != n->wildcard_len ||
+            memcmp(m->wildcard, n->wildcard, n->wildcard_len) != 0)
+            continue;
+        uint32_t id;
+        bool multi = true;
+        if (ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &id, &multi) != LTL_OK) {
+            ltl__err_restate();
+            return NULL;
+        }
+        if (multi)
+            return NULL;
+        *used |= UINT64_C(1) << j;
+        return m;
+    }
+    return NULL;
+}
+
+/* The text of a term, for the plan (nothing unless it was asked for). */
+static int term_text(ltl__buf *text, const struct term *t)
+{
+    if (!t->explain)
+        return LTL_OK;
+    int rc = ltl__query_node_format(text, t->node);
+    if (!rc && t->upper)
+        rc = ltl__buf_append(text, " and ", 5);
+    if (!rc && t->upper)
+        rc = ltl__query_node_format(text, t->upper);
+    return rc;
+}
+
 static int plan(struct ltl_query *qy)
 {
     ltl_db *db = qy->db;
     ltl__query_range range;
     ltl__query_range_of(&range, qy->q);
-    int rc;
-    uint64_t end;
-    if ((rc = ltl__log_end(db, &end)))
-        return rc;
+    int rc = LTL_OK;
     qy->seq_lo = range.seq_min;
     qy->seq_hi = range.seq_max;
     if (range.ts_min != INT64_MIN) {
@@ -296,22 +411,18 @@ static int plan(struct ltl_query *qy)
     }
     qy->empty = range.empty || qy->seq_lo > qy->seq_hi;
     ltl__buf normal = {0};
-    if (ltl__query_format(&normal, qy->q) == LTL_OK)
-        rc = ltl__buf_appendf(&qy->explain, "query:  %s\n", normal.data);
+    if (EXPLAINING(qy) && ltl__query_format(&normal, qy->q) == LTL_OK)
+        rc = EXPLAINF(qy, "query:  %s\n", normal.data);
     ltl__buf_free(&normal);
     if (qy->seq_hi == UINT64_MAX)
-        rc = rc ? rc
-                : ltl__buf_appendf(&qy->explain,
-                                   "range:  seq %" PRIu64 " and after (log end %" PRIu64 ")\n",
-                                   qy->seq_lo, end);
+        rc = rc ? rc : EXPLAINF(qy, "range:  seq %" PRIu64 " and after\n", qy->seq_lo);
     else
         rc = rc ? rc
-                : ltl__buf_appendf(&qy->explain, "range:  seq %" PRIu64 " to %" PRIu64 "\n",
-                                   qy->seq_lo, qy->seq_hi);
+                : EXPLAINF(qy, "range:  seq %" PRIu64 " to %" PRIu64 "\n", qy->seq_lo, qy->seq_hi);
     if (rc)
         return ltl__errf(LTL_ENOMEM, "out of memory");
     if (qy->empty) {
-        rc = ltl__buf_appendf(&qy->explain, "plan:   nothing can match (empty range)\n");
+        rc = EXPLAINF(qy, "plan:   nothing can match (empty range)\n");
         return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
     }
 
@@ -320,9 +431,9 @@ static int plan(struct ltl_query *qy)
         return rc;
     if (!ix) {
         qy->scan_lo = qy->seq_lo;
-        rc = ltl__buf_appendf(&qy->explain, "plan:   scan every record in the range (%s)\n",
-                              qy->flags & LTL_QUERY_NO_INDEX ? "the index is not used"
-                                                             : "there is no index");
+        rc = EXPLAINF(qy, "plan:   scan every record in the range (%s)\n",
+                      qy->flags & LTL_QUERY_NO_INDEX ? "the index is not used"
+                                                     : "there is no index");
         return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
     }
     if ((rc = ltl__index_snap_begin(&qy->snap, ix)))
@@ -342,27 +453,37 @@ static int plan(struct ltl_query *qy)
     uint64_t idx_hi = qy->seq_hi < qy->hwm ? qy->seq_hi : (qy->hwm ? qy->hwm - 1 : 0);
     bool index_covers = qy->hwm > qy->seq_lo;
     memset(&best, 0, sizeof(best));
+    uint64_t used = 0; /* terms already part of an interval */
     for (size_t i = 0; i < nterms && index_covers; i++) {
+        if (i < 64 && (used >> i & 1))
+            continue;
+        const ltl__query_node *lower = terms[i];
+        const ltl__query_node *upper = interval_mate(qy->snap, terms, nterms, i, &used);
+        if (upper && !is_lower(lower)) {
+            const ltl__query_node *x = lower;
+            lower = upper;
+            upper = x;
+        }
         bool usable;
-        if ((rc = term_of(&cur, qy->snap, terms[i], &usable))) {
+        if ((rc = term_of(&cur, qy->snap, lower, upper, &usable))) {
             term_free(&cur);
             return rc;
         }
+        cur.explain = EXPLAINING(qy);
         if (!usable) {
             term_free(&cur);
             continue;
         }
-        struct collect c = {qy, 0};
-        rc = term_walk(&cur, qy->snap, qy->seq_lo, idx_hi, COUNT_LIMIT, count_seq, &c);
+        rc = term_walk(&cur, qy->snap, qy->seq_lo, idx_hi, COUNT_LIMIT, keep_seq, &cur);
         if (rc && rc != LTL_DONE) {
             term_free(&cur);
             return rc;
         }
-        cur.estimate = c.n;
+        uint64_t n = cur.estimate = cur.nseqs;
         ltl__buf text = {0};
-        if (ltl__query_node_format(&text, terms[i]) == LTL_OK &&
-            ltl__buf_appendf(&qy->explain, "term:   %s: %s%" PRIu64 " records in the index\n",
-                             text.data, c.n >= COUNT_LIMIT ? ">= " : "", c.n)) {
+        if (term_text(&text, &cur) == LTL_OK &&
+            EXPLAINF(qy, "term:   %s: %s%" PRIu64 " records in the index\n", text.data,
+                     n >= COUNT_LIMIT ? ">= " : "", n)) {
             ltl__buf_free(&text);
             term_free(&cur);
             return ltl__errf(LTL_ENOMEM, "out of memory");
@@ -384,10 +505,18 @@ static int plan(struct ltl_query *qy)
         have_best = false;
     }
     if (have_best) {
-        struct collect c = {qy, 0};
-        rc = term_walk(&best, qy->snap, qy->seq_lo, idx_hi, 0, add_cand, &c);
+        if (best.estimate < COUNT_LIMIT) { /* counted whole: its seqs are the candidates */
+            qy->cand = best.seqs;
+            qy->ncand = best.nseqs;
+            qy->cand_cap = best.seqs_cap;
+            best.seqs = NULL;
+            rc = LTL_OK;
+        } else {
+            struct collect c = {qy, 0};
+            rc = term_walk(&best, qy->snap, qy->seq_lo, idx_hi, 0, add_cand, &c);
+        }
         ltl__buf text = {0};
-        int frc = ltl__query_node_format(&text, best.node);
+        int frc = term_text(&text, &best);
         term_free(&best);
         if (rc) {
             ltl__buf_free(&text);
@@ -395,7 +524,8 @@ static int plan(struct ltl_query *qy)
         }
         if (best.nranges > 1 ||
             (best.node->kind == LTL__QUERY_CMP && best.node->op != LTL__QUERY_EQ)) {
-            qsort(qy->cand, qy->ncand, sizeof(*qy->cand), cmp_u64);
+            if (qy->ncand > 1)
+                qsort(qy->cand, qy->ncand, sizeof(*qy->cand), cmp_u64);
             size_t k = 0;
             for (size_t i = 0; i < qy->ncand; i++)
                 if (k == 0 || qy->cand[k - 1] != qy->cand[i])
@@ -405,21 +535,19 @@ static int plan(struct ltl_query *qy)
         qy->use_index = true;
         qy->scan_lo = qy->hwm > qy->seq_lo ? qy->hwm : qy->seq_lo;
         rc = frc ? frc
-                 : ltl__buf_appendf(&qy->explain,
-                                    "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
-                                    " (indexed), each checked against the whole query\n",
-                                    text.data, qy->ncand, qy->hwm);
+                 : EXPLAINF(qy,
+                            "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
+                            " (indexed), each checked against the whole query\n",
+                            text.data, qy->ncand, qy->hwm);
         ltl__buf_free(&text);
-        if (!rc && qy->scan_lo <= qy->seq_hi && qy->scan_lo < end)
-            rc = ltl__buf_appendf(&qy->explain,
-                                  "        + scan of seq %" PRIu64 " and after (not indexed yet: "
-                                  "%" PRIu64 " records)\n",
-                                  qy->scan_lo, end - qy->scan_lo);
+        /* the records past the index: counted only when the plan is asked for (finding
+         * the log end costs a reader system calls, a large part of a lookup) */
+        qy->explain_lag = qy->scan_lo <= qy->seq_hi;
     } else {
         qy->scan_lo = qy->seq_lo;
-        rc = ltl__buf_appendf(&qy->explain, "plan:   scan every record in the range (%s)\n",
-                              index_covers ? "no selective term the index can answer"
-                                           : "the index does not cover it yet");
+        rc = EXPLAINF(qy, "plan:   scan every record in the range (%s)\n",
+                      index_covers ? "no selective term the index can answer"
+                                   : "the index does not cover it yet");
     }
     return rc < 0 ? rc : (rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK);
 }
@@ -610,8 +738,18 @@ int ltl_query_wait(ltl_query *qy, int timeout_ms)
 
 int ltl_query_explain(char **out, ltl_query *qy)
 {
-    if (!out || !qy)
+    if (!out || !qy || !EXPLAINING(qy))
         return LTL_EINVAL;
+    uint64_t end;
+    if (qy->explain_lag && ltl__log_end(qy->db, &end) == LTL_OK) {
+        qy->explain_lag = false;
+        if (qy->scan_lo < end &&
+            EXPLAINF(qy,
+                     "        + scan of seq %" PRIu64 " and after (not indexed yet: "
+                     "%" PRIu64 " records)\n",
+                     qy->scan_lo, end - qy->scan_lo))
+            return LTL_ENOMEM;
+    }
     *out = ltl__strndup(qy->explain.data ? qy->explain.data : "", qy->explain.len);
     return *out ? LTL_OK : LTL_ENOMEM;
 }
