@@ -6,6 +6,8 @@
  */
 #include "testutil.h"
 
+#include <time.h>
+
 #include "core/core.h"
 
 #include <stdio.h>
@@ -219,6 +221,76 @@ static void log_lines_are_bounded(void **state)
     assert_int_equal(ltl__log_level_parse("loud"), -1);
 }
 
+/* ---- the worker pool ---------------------------------------------------------- */
+
+static int count_task(void *arg)
+{
+    __atomic_add_fetch((int *)arg, 1, __ATOMIC_SEQ_CST);
+    return LTL_OK;
+}
+
+static int failing_task(void *arg)
+{
+    (void)arg;
+    return ltl__errf(LTL_EIO, "task failed on purpose");
+}
+
+struct slow {
+    struct ltl__pool *pool;
+    int polls;
+};
+
+static int slow_task(void *arg)
+{
+    struct slow *s = arg;
+    for (int i = 0; i < 400 && !ltl__pool_cancelled(s->pool); i++) {
+        struct timespec d = {0, 5000000};
+        nanosleep(&d, NULL);
+        s->polls++;
+    }
+    return LTL_OK;
+}
+
+static void pool_runs_waits_cancels(void **state)
+{
+    (void)state;
+    /* every task runs once; progress counts them */
+    struct ltl__pool *p;
+    assert_int_equal(ltl__pool_new(&p, 3), LTL_OK);
+    int n = 0;
+    for (int i = 0; i < 200; i++)
+        assert_int_equal(ltl__pool_submit(p, count_task, &n), LTL_OK);
+    assert_int_equal(ltl__pool_wait(p, -1), LTL_OK);
+    assert_int_equal(n, 200);
+    uint64_t done, total;
+    ltl__pool_progress(p, &done, &total);
+    assert_int_equal(done, 200);
+    assert_int_equal(total, 200);
+    ltl__pool_free(p);
+
+    /* the first error comes back from wait and cancels what was not started */
+    assert_int_equal(ltl__pool_new(&p, 1), LTL_OK);
+    n = 0;
+    assert_int_equal(ltl__pool_submit(p, failing_task, NULL), LTL_OK);
+    for (int i = 0; i < 100; i++)
+        assert_int_equal(ltl__pool_submit(p, count_task, &n), LTL_OK);
+    assert_int_equal(ltl__pool_wait(p, -1), LTL_EIO);
+    assert_true(n < 100);
+    assert_true(ltl__pool_cancelled(p));
+    ltl__pool_free(p);
+
+    /* a wait times out while a task runs; cancel stops it (it polls) */
+    assert_int_equal(ltl__pool_new(&p, 1), LTL_OK);
+    struct slow s = {p, 0};
+    assert_int_equal(ltl__pool_submit(p, slow_task, &s), LTL_OK);
+    assert_int_equal(ltl__pool_wait(p, 20 * 1000000LL), LTL_ETIMEOUT);
+    ltl__pool_cancel(p);
+    int wrc = ltl__pool_wait(p, -1); /* the wait ends: nothing is left running */
+    assert_int_not_equal(wrc, LTL_ETIMEOUT);
+    assert_true(s.polls < 400);
+    ltl__pool_free(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -229,6 +301,7 @@ int main(void)
         cmocka_unit_test(utf8),
         cmocka_unit_test(errors_belong_to_their_handle),
         cmocka_unit_test(log_lines_are_bounded),
+        cmocka_unit_test(pool_runs_waits_cancels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

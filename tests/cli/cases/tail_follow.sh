@@ -27,3 +27,15 @@ kill -TERM $pid
 wait $pid
 echo "exit code: $?"
 cat out2
+# a follow with a query: only matching records, as they come
+: > out3
+ltl tail -f --where 'level == "error" and code >= 500' --format raw > out3 2>&1 &
+pid=$!
+sleep 0.3
+ltl append '{"level": "info", "code": 200}' '{"level": "error", "code": 503}' >/dev/null
+ltl append '{"level": "error", "code": 404}' '{"level": "error", "code": 500}' >/dev/null
+for i in $(seq 100); do grep -q '"code": 500' out3 && break; sleep 0.1; done
+kill -TERM $pid
+wait $pid
+echo "exit code: $?"
+cat out3
