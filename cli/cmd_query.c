@@ -12,7 +12,6 @@
 
 enum { F_JSONL = 1, F_JSON, F_FLAT, F_TABLE, F_CSV };
 
-
 /* The text of field `name` of rec into buf: strings decoded, other JSON as
  * written; "" when missing. */
 static void field_value(char **buf, size_t *cap, const ltl_record *rec, const char *name)
@@ -366,11 +365,15 @@ static int query_run(struct cli *cli, int argc, char **argv)
         }
         }
     }
+    /* A failure leaves no complete-looking answer: the records found before it
+     * stay shown, but no count and no closing bracket of a JSON array (so a
+     * parser fails, as it should) */
+    bool whole = (rc == LTL_OK || rc == LTL_DONE) && !cli_interrupted;
     if (format == F_TABLE && !count)
         table_flush(&table);
-    if (format == F_JSON && !count)
+    if (format == F_JSON && !count && whole)
         fputs(n ? "\n]\n" : "]\n", stdout);
-    if (count)
+    if (count && whole)
         printf("%" PRIu64 "\n", n);
     if (rc != LTL_OK && rc != LTL_DONE)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot run the query");

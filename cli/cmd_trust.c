@@ -208,6 +208,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         if (against)
             printf(",\"against_size\":%" PRIu64 ",\"against_signed\":%s", r.against_size,
                    r.against_signed ? "true" : "false");
+        if (r.tail_bytes)
+            printf(",\"crash_tail\":{\"segment\":\"%s\",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64
+                   "}",
+                   r.tail_segment, r.tail_offset, r.tail_bytes);
         if (!r.ok) {
             printf(",\"problem\":");
             json_string(r.problem);
@@ -231,6 +235,11 @@ static int verify_run(struct cli *cli, int argc, char **argv)
             printf("ok: the store extends the checkpoint of size %" PRIu64 " (%s)\n",
                    r.against_size,
                    r.against_signed ? "signature checked" : "signature not checked");
+        if (r.tail_bytes)
+            printf("ok: a crash tail of %" PRIu64 " bytes at %s offset %" PRIu64
+                   ", after the point the log was written up to: the unsynced end of a "
+                   "crashed writer, which the next writer recovers (not damage)\n",
+                   r.tail_bytes, r.tail_segment, r.tail_offset);
         if (r.unhashed)
             cli_note(cli,
                      "%" PRIu64 " newest records are past the hash index (a writer is "

@@ -531,6 +531,12 @@ typedef struct ltl_verify_report {
     uint64_t bad_offset;         /**< byte offset of the problem in that file */
     char problem[512];           /**< what is wrong, "" when ok */
     double seconds;              /**< how long it took */
+    /** Bytes after the end of the log beyond the point a writer recorded as written:
+     *  the unsynced tail of a crash, which the next writer recovers (not a problem);
+     *  0 when none. */
+    uint64_t tail_bytes;
+    char tail_segment[32]; /**< the segment holding that tail */
+    uint64_t tail_offset;  /**< where it starts */
 } ltl_verify_report;
 
 /**

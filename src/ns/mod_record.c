@@ -23,7 +23,7 @@ int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq, struct
 {
     LTL__UNUSED(w);
     ltl_record *rec = NULL;
-    int rc = ltl_get(&rec, tree->db, seq);
+    int rc = ltl__get(&rec, tree->db, seq);
     if (rc)
         return ns_from_db(tree->db, rc);
     out->kind = NS_FILE;
@@ -341,7 +341,7 @@ static int env_transform(struct ns_walk *w, const struct ns_module *self, struct
         return ltl__errf(LTL_EINVAL, "'.env' applies to records (/seq/N, /topics/T/N): not '%s'",
                          src->name);
     ltl_record *rec = NULL;
-    int rc = ltl_get(&rec, src->tree->db, src->seq);
+    int rc = ltl__get(&rec, src->tree->db, src->seq);
     if (rc)
         return ns_from_db(src->tree->db, rc);
     ltl__buf b = {0};
@@ -370,7 +370,7 @@ const struct ns_module ns_mod_env = {
 static int proof_cell(ltl_db *db, uint64_t seq, struct ns_cell **out)
 {
     char *text = NULL;
-    int rc = ltl_proof(&text, db, seq, UINT64_MAX);
+    int rc = ltl__proof(&text, db, seq, UINT64_MAX);
     if (rc == LTL_ENOTFOUND) {
         ltl__err_restate();
         return ltl__errf(LTL_ENOTFOUND,

@@ -280,11 +280,11 @@ static int topics_sync(struct ns_walk *w, struct ns_frame *f, const struct ns_ce
         co.from_seq = from;
         co.to_seq = stamp - 1;
         ltl_cursor *cur = NULL;
-        if ((rc = ltl_cursor_open(&cur, db, &co)) != LTL_OK) {
+        if ((rc = ltl__cursor_open(&cur, db, &co)) != LTL_OK) {
             rc = ns_from_db(db, rc);
         } else {
             const ltl_record *rec;
-            while (rc == LTL_OK && (rc = ltl_cursor_next(&rec, cur)) == LTL_OK)
+            while (rc == LTL_OK && (rc = ltl__cursor_next(&rec, cur)) == LTL_OK)
                 rc = ns_strset_add(&set, rec->topic, strlen(rec->topic), &added);
             if (rc == LTL_DONE)
                 rc = LTL_OK;
@@ -332,11 +332,11 @@ static int query_seqs(ltl_db *db, const char *expr, const char *topic, uint64_t 
     if (topic && topic[0] == '_')
         qo.flags |= LTL_QUERY_SYSTEM;
     ltl_query *q = NULL;
-    int rc = ltl_query_open(&q, db, expr, &qo);
+    int rc = ltl__query_open(&q, db, expr, &qo);
     if (rc)
         return ns_from_db(db, rc);
     const ltl_record *rec;
-    while ((rc = ltl_query_next(&rec, q)) == LTL_OK) {
+    while ((rc = ltl__query_next(&rec, q)) == LTL_OK) {
         if ((rc = seq_push(out, rec->seq)))
             break;
     }
@@ -427,10 +427,10 @@ static int manifests_sync(struct ns_walk *w, struct ns_frame *f, const struct ns
         co.to_seq = stamp - 1;
         co.topic = LTL_SYSTEM_TOPIC;
         ltl_cursor *cur = NULL;
-        if ((rc = ltl_cursor_open(&cur, db, &co)) != LTL_OK)
+        if ((rc = ltl__cursor_open(&cur, db, &co)) != LTL_OK)
             return ns_from_db(db, rc);
         const ltl_record *rec;
-        while ((rc = ltl_cursor_next(&rec, cur)) == LTL_OK) {
+        while ((rc = ltl__cursor_next(&rec, cur)) == LTL_OK) {
             if (rec->kind == LTL_KIND_MANIFEST && (rc = seq_push(&more, rec->seq)))
                 break;
         }
@@ -649,10 +649,11 @@ static int cmp_item(const void *a, const void *b)
 static int paths_read(ltl_db *db, const char *prefix, struct path_list *l)
 {
     memset(l, 0, sizeof(*l));
-    int rc = ltl_paths(db, prefix, path_take, l);
-    if (rc == LTL_ENOTFOUND)
+    int rc = ltl__paths(db, prefix, path_take, l);
+    if (rc == LTL_ENOTFOUND) {
+        ltl__err_restate();
         rc = LTL_OK; /* no index: no paths */
-    else if (rc < 0 && rc != LTL_ENOMEM)
+    } else if (rc < 0 && rc != LTL_ENOMEM)
         rc = ns_from_db(db, rc);
     return rc;
 }

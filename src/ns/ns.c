@@ -25,10 +25,10 @@ struct ltl_ns_node {
 
 int ns_from_db(ltl_db *db, int rc)
 {
-    char msg[LTL__LOG_LINE_MAX];
-    snprintf(msg, sizeof(msg), "%s", ltl_errmsg(db));
-    ltl__err_restate();
-    return ltl__errf(rc, "%s", msg[0] ? msg : ltl_strerror(rc));
+    (void)db; /* the store's calls are internal ones: their message is still pending */
+    if (!ltl__err_current()[0])
+        return ltl__errf(rc, "%s", ltl_strerror(rc));
+    return rc;
 }
 
 /* ---- name sets ----------------------------------------------------------------------- */
@@ -128,7 +128,7 @@ int ns_stamp(struct ns_walk *w, struct ns_tree *tree, int policy, uint64_t *out)
     }
     case NS_INDEX: {
         ltl_info info;
-        if ((rc = ltl_stat(&info, tree->db)) != LTL_OK)
+        if ((rc = ltl__stat(&info, tree->db)) != LTL_OK)
             return ns_from_db(tree->db, rc);
         v = info.index_enabled ? info.index_records + 1 : 0;
         break;
@@ -1213,7 +1213,7 @@ int ltl_ns_append(uint64_t *out, ltl_ns *ns, const char *path, const void *data,
     if (!db)
         db = ns->db;
     pthread_mutex_unlock(&ns->mu);
-    rc = ltl_append(out, db, topic, data, len, flags);
+    rc = ltl__append(out, db, topic, data, len, flags);
     ltl__free(topic);
     if (rc)
         rc = ns_from_db(db, rc);

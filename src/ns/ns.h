@@ -411,7 +411,7 @@ void ns_strset_free(struct ns_strset *s);
 
 /* ---- errors ----------------------------------------------------------------- */
 
-/* A public call on db failed with rc: record its message as ours. */
+/* A call into the store failed with rc: keep its message (or name the code). */
 int ns_from_db(ltl_db *db, int rc);
 
 #endif /* LTL_NS_NS_H */

@@ -75,18 +75,23 @@ int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opt
     return ltl__err_end(db, ltl__verify(out, db, opts));
 }
 
-int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size)
+int ltl__proof(char **out, ltl_db *db, uint64_t seq, uint64_t size)
 {
-    if (!out || !db)
-        return LTL_EINVAL;
-    ltl__err_begin();
     *out = NULL;
     ltl__buf text = {0};
     int rc = ltl__proof_inclusion(db, seq, size == UINT64_MAX ? LTL__NO_SEQ : size, &text);
     if (rc == LTL_OK)
         rc = give(out, &text);
     ltl__buf_free(&text);
-    return ltl__err_end(db, rc);
+    return rc;
+}
+
+int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__proof(out, db, seq, size));
 }
 
 int ltl_proof_consistency(char **out, ltl_db *db, uint64_t old_size, uint64_t new_size)

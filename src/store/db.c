@@ -460,17 +460,23 @@ static int writable_check(ltl_db *db)
     return LTL_OK;
 }
 
+int ltl__append(uint64_t *out, ltl_db *db, const char *topic, const void *data, size_t len,
+                unsigned int flags)
+{
+    ltl_msg m = {topic, data, len, flags};
+    int rc = writable_check(db);
+    if (rc == LTL_OK)
+        rc = ltl__writer_append(db, &m, 1, out);
+    return rc;
+}
+
 int ltl_append(uint64_t *out, ltl_db *db, const char *topic, const void *data, size_t len,
                unsigned int flags)
 {
     if (!db)
         return LTL_EINVAL;
     ltl__err_begin();
-    ltl_msg m = {topic, data, len, flags};
-    int rc = writable_check(db);
-    if (rc == LTL_OK)
-        rc = ltl__writer_append(db, &m, 1, out);
-    return ltl__err_end(db, rc);
+    return ltl__err_end(db, ltl__append(out, db, topic, data, len, flags));
 }
 
 int ltl_append_batch(uint64_t *out, ltl_db *db, const ltl_msg *msgs, size_t count)
@@ -497,16 +503,13 @@ int ltl_sync(ltl_db *db)
 
 /* ---- stat ---------------------------------------------------------------- */
 
-int ltl_stat(ltl_info *out, ltl_db *db)
+int ltl__stat(ltl_info *out, ltl_db *db)
 {
-    if (!out || !db)
-        return LTL_EINVAL;
-    ltl__err_begin();
     memset(out, 0, sizeof(*out));
     uint64_t end;
     int rc = ltl__log_end(db, &end);
     if (rc)
-        return ltl__err_end(db, rc);
+        return rc;
     out->records = end;
     out->durable_records = end;
     out->durability = db->cfg.durability;
@@ -527,7 +530,7 @@ int ltl_stat(ltl_info *out, ltl_db *db)
         }
         if (i + 1 == n) {
             if ((rc = ltl__seg_scan(db, seg, LTL__NO_SEQ)))
-                return ltl__err_end(db, rc);
+                return rc;
             pthread_mutex_lock(&seg->mu);
             out->log_bytes += seg->scan_off;
             out->last_ts = seg->scan_seq > seg->base ? seg->last_ts : 0;
@@ -542,17 +545,17 @@ int ltl_stat(ltl_info *out, ltl_db *db)
             pthread_mutex_unlock(&first->mu);
         }
         if (rc)
-            return ltl__err_end(db, rc);
+            return rc;
         if (out->last_ts == 0 && n >= 2) {
             /* the tail segment is empty: the last record is in the one before */
             struct ltl__segment *prev = ltl__segs_at(db, n - 2);
             if ((rc = ltl__seg_scan(db, prev, LTL__NO_SEQ)))
-                return ltl__err_end(db, rc);
+                return rc;
             out->last_ts = prev->last_ts;
         }
     }
     if ((rc = ltl__index_stat(db, out)))
-        return ltl__err_end(db, rc);
+        return rc;
     if (db->writer) {
         uint64_t next, durable, tail_end;
         ltl__writer_position(db, &next, &durable, &tail_end);
@@ -563,5 +566,13 @@ int ltl_stat(ltl_info *out, ltl_db *db)
         if (pid && (kill((pid_t)pid, 0) == 0 || errno == EPERM))
             out->writer_pid = pid;
     }
-    return ltl__err_end(db, LTL_OK);
+    return LTL_OK;
+}
+
+int ltl_stat(ltl_info *out, ltl_db *db)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__stat(out, db));
 }

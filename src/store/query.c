@@ -579,22 +579,18 @@ static int build_text(ltl__buf *out, const char *expr, const ltl_query_options *
     return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
 }
 
-int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr, const ltl_query_options *opts)
+int ltl__query_open(ltl_query **out, ltl_db *db, const char *expr, const ltl_query_options *opts)
 {
-    if (!out || !db || !expr)
-        return LTL_EINVAL;
-    ltl__err_begin();
     *out = NULL;
     ltl_query_options defaults;
     ltl_query_options_init(&defaults);
     if (!opts)
         opts = &defaults;
     if (opts->version != LTL_QUERY_OPTIONS_VERSION)
-        return ltl__err_end(
-            db, ltl__errf(LTL_EINVAL, "ltl_query_options.version is %u", opts->version));
+        return ltl__errf(LTL_EINVAL, "ltl_query_options.version is %u", opts->version);
     struct ltl_query *qy = ltl__calloc(1, sizeof(*qy));
     if (!qy)
-        return ltl__err_end(db, ltl__errf(LTL_ENOMEM, "out of memory"));
+        return ltl__errf(LTL_ENOMEM, "out of memory");
     qy->db = db;
     qy->flags = opts->flags;
     ltl__buf text = {0};
@@ -610,11 +606,19 @@ int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr, const ltl_quer
         goto fail;
     ltl__buf_free(&text);
     *out = qy;
-    return ltl__err_end(db, LTL_OK);
+    return LTL_OK;
 fail:
     ltl__buf_free(&text);
     ltl_query_close(qy);
-    return ltl__err_end(db, rc);
+    return rc;
+}
+
+int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr, const ltl_query_options *opts)
+{
+    if (!out || !db || !expr)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__query_open(out, db, expr, opts));
 }
 
 /* ---- running --------------------------------------------------------------------- */
@@ -660,7 +664,7 @@ static int next_candidate(const ltl_record **out, struct ltl_query *qy, bool rev
         qy->ci++;
         ltl_record_free(qy->owned);
         qy->owned = NULL;
-        int rc = ltl_get(&qy->owned, qy->db, seq);
+        int rc = ltl__get(&qy->owned, qy->db, seq);
         if (rc)
             return rc;
         bool yes;
@@ -686,14 +690,14 @@ static int next_scanned(const ltl_record **out, struct ltl_query *qy, bool rever
         co.to_seq = qy->seq_hi;
         co.flags = (reverse ? LTL_CURSOR_REVERSE : 0) |
                    (qy->flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0);
-        if ((rc = ltl_cursor_open(&qy->scan, qy->db, &co)))
+        if ((rc = ltl__cursor_open(&qy->scan, qy->db, &co)))
             return rc;
     }
     if (!qy->scan)
         return LTL_DONE;
     for (;;) {
         const ltl_record *rec;
-        if ((rc = ltl_cursor_next(&rec, qy->scan)))
+        if ((rc = ltl__cursor_next(&rec, qy->scan)))
             return rc;
         bool yes;
         if ((rc = matches(qy, rec, &yes)))
@@ -705,13 +709,10 @@ static int next_scanned(const ltl_record **out, struct ltl_query *qy, bool rever
     }
 }
 
-int ltl_query_next(const ltl_record **out, ltl_query *qy)
+int ltl__query_next(const ltl_record **out, ltl_query *qy)
 {
-    if (!out || !qy)
-        return LTL_EINVAL;
-    ltl__err_begin();
     if (qy->empty)
-        return ltl__err_end(qy->db, LTL_DONE);
+        return LTL_DONE;
     bool reverse = qy->flags & LTL_QUERY_REVERSE;
     int rc = LTL_DONE;
     while (qy->phase < 2) {
@@ -724,7 +725,15 @@ int ltl_query_next(const ltl_record **out, ltl_query *qy)
             break;
         qy->phase++;
     }
-    return ltl__err_end(qy->db, rc);
+    return rc;
+}
+
+int ltl_query_next(const ltl_record **out, ltl_query *qy)
+{
+    if (!out || !qy)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(qy->db, ltl__query_next(out, qy));
 }
 
 int ltl_query_wait(ltl_query *qy, int timeout_ms)
@@ -733,7 +742,8 @@ int ltl_query_wait(ltl_query *qy, int timeout_ms)
         return LTL_EINVAL;
     if (!qy->scan || (qy->flags & LTL_QUERY_REVERSE))
         return LTL_EINVAL; /* nothing to follow: a reverse or empty query */
-    return ltl_cursor_wait(qy->scan, timeout_ms);
+    ltl__err_begin();
+    return ltl__err_end(qy->db, ltl__cursor_wait(qy->scan, timeout_ms));
 }
 
 int ltl_query_explain(char **out, ltl_query *qy)
@@ -800,11 +810,8 @@ static int on_path(void *vctx, const char *path, size_t len, uint64_t count)
     return p->fn(p->ctx, buf, count);
 }
 
-int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
+int ltl__paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
 {
-    if (!db || !fn)
-        return LTL_EINVAL;
-    ltl__err_begin();
     struct ltl__index *ix;
     int rc = index_for(db, &ix);
     if (rc == LTL_OK && !ix)
@@ -816,7 +823,15 @@ int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
         rc = ltl__index_paths(snap, prefix ? prefix : "", prefix ? strlen(prefix) : 0, on_path, &p);
     }
     ltl__index_snap_end(snap);
-    return ltl__err_end(db, rc);
+    return rc;
+}
+
+int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
+{
+    if (!db || !fn)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__paths(db, prefix, fn, ctx));
 }
 
 /* ---- pause, reindex, stat ------------------------------------------------------- */

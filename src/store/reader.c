@@ -161,11 +161,8 @@ int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__bo
     return rc;
 }
 
-int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
+int ltl__get(ltl_record **out, ltl_db *db, uint64_t seq)
 {
-    if (!out || !db)
-        return LTL_EINVAL;
-    ltl__err_begin();
     *out = NULL;
     ltl__buf buf = {0};
     struct ltl__body b;
@@ -188,7 +185,15 @@ int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
     }
     ltl__buf_free(&plain);
     ltl__buf_free(&buf);
-    return ltl__err_end(db, rc);
+    return rc;
+}
+
+int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__get(out, db, seq));
 }
 
 void ltl_record_free(ltl_record *rec)
@@ -202,24 +207,20 @@ void ltl_record_free(ltl_record *rec)
 
 /* ---- cursors --------------------------------------------------------------- */
 
-int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts)
+int ltl__cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts)
 {
-    if (!out || !db)
-        return LTL_EINVAL;
-    ltl__err_begin();
     ltl_cursor_options defaults = LTL_CURSOR_OPTIONS_INIT;
     if (!opts)
         opts = &defaults;
     *out = NULL;
     int rc = LTL_OK;
     if (opts->version != LTL_CURSOR_OPTIONS_VERSION)
-        return ltl__err_end(
-            db, ltl__errf(LTL_EINVAL, "ltl_cursor_options.version is %u", opts->version));
+        return ltl__errf(LTL_EINVAL, "ltl_cursor_options.version is %u", opts->version);
     if (opts->flags & ~(unsigned)(LTL_CURSOR_REVERSE | LTL_CURSOR_SYSTEM))
-        return ltl__err_end(db, ltl__errf(LTL_EINVAL, "unknown cursor flags 0x%x", opts->flags));
+        return ltl__errf(LTL_EINVAL, "unknown cursor flags 0x%x", opts->flags);
     ltl_cursor *c = ltl__calloc(1, sizeof(*c));
     if (!c)
-        return ltl__err_end(db, ltl__errf(LTL_ENOMEM, "out of memory"));
+        return ltl__errf(LTL_ENOMEM, "out of memory");
     c->db = db;
     c->flags = opts->flags;
     c->since = opts->since;
@@ -260,11 +261,19 @@ int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts
         c->next = c->lo;
     }
     *out = c;
-    return ltl__err_end(db, LTL_OK);
+    return LTL_OK;
 fail:
     ltl__free(c->topic);
     ltl__free(c);
-    return ltl__err_end(db, rc);
+    return rc;
+}
+
+int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opts)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    return ltl__err_end(db, ltl__cursor_open(out, db, opts));
 }
 
 /* Bytes [off, off + len) of the cursor's segment, through the read-ahead
@@ -337,7 +346,7 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
 {
     ltl_db *db = c->db;
     int rc;
-    bool refreshed = false;
+    bool refreshed = false, reread = false;
     for (;;) {
         if (c->hi != LTL__NO_SEQ && c->next > c->hi)
             return LTL_DONE;
@@ -369,16 +378,28 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
                 c->window.len = 0;
                 continue;
             }
+            /* Still nothing valid: the end of the log, or damage? The
+             * segment's scan judges (against the durable point). */
+            if ((rc = ltl__seg_check_stop(db, c->seg, c->off, c->next, status)))
+                return rc;
+            if (ltl__seg_scanned(db, c->seg) > c->next) {
+                /* the scan found a valid record here: read it afresh, so a
+                 * frame damaged since the scan is reported, not skipped */
+                if ((rc = ltl__read_frame(db, c->seg, c->off, &c->window, &b, &size)))
+                    return rc;
+                c->window.len = 0;
+                if (reread)
+                    return ltl__errf(LTL_ECORRUPT,
+                                     "segment %s offset %llu: record %llu reads "
+                                     "differently each time",
+                                     c->seg->name, (unsigned long long)c->off,
+                                     (unsigned long long)c->next);
+                reread = true;
+                continue;
+            }
             struct ltl__segment *next = ltl__seg_next(db, c->seg);
-            if (!next)
+            if (!next || next->base != c->next)
                 return LTL_DONE;
-            if (next->base != c->next)
-                return ltl__errf(LTL_ECORRUPT,
-                                 "segment %s offset %llu: %s; the next segment starts at seq %llu, "
-                                 "not %llu",
-                                 c->seg->name, (unsigned long long)c->off,
-                                 ltl__frame_status_name(status), (unsigned long long)next->base,
-                                 (unsigned long long)c->next);
             if ((rc = ltl__seg_open_read(db, next)))
                 return rc;
             c->seg = next;
@@ -479,13 +500,50 @@ static int next_reverse(const ltl_record **out, ltl_cursor *c)
     }
 }
 
+int ltl__cursor_next(const ltl_record **out, ltl_cursor *cur)
+{
+    return cur->flags & LTL_CURSOR_REVERSE ? next_reverse(out, cur) : next_forward(out, cur);
+}
+
 int ltl_cursor_next(const ltl_record **out, ltl_cursor *cur)
 {
     if (!out || !cur)
         return LTL_EINVAL;
     ltl__err_begin();
-    int rc = cur->flags & LTL_CURSOR_REVERSE ? next_reverse(out, cur) : next_forward(out, cur);
-    return ltl__err_end(cur->db, rc);
+    return ltl__err_end(cur->db, ltl__cursor_next(out, cur));
+}
+
+int ltl__cursor_wait(ltl_cursor *cur, int timeout_ms)
+{
+    ltl_db *db = cur->db;
+    int rc = LTL_OK;
+    if (cur->inotify_fd < 0) {
+        cur->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+        if (cur->inotify_fd < 0)
+            return ltl__err_sys(errno, "inotify_init1");
+        if (inotify_add_watch(cur->inotify_fd, db->log_dir,
+                              IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
+            return ltl__err_sys(errno, "inotify_add_watch %s", db->log_dir);
+    }
+    /* records may have arrived before the watch existed */
+    uint64_t end;
+    if ((rc = ltl__log_end(db, &end)))
+        return rc;
+    if (end > cur->next && !(cur->flags & LTL_CURSOR_REVERSE))
+        return LTL_OK;
+    struct pollfd p = {cur->inotify_fd, POLLIN, 0};
+    int n = poll(&p, 1, timeout_ms);
+    if (n < 0 && errno == EINTR)
+        return LTL_ETIMEOUT; /* a signal: the caller decides */
+    if (n < 0)
+        return ltl__err_sys(errno, "poll");
+    if (n == 0)
+        return LTL_ETIMEOUT;
+    char events[4096];
+    while (read(cur->inotify_fd, events, sizeof(events)) > 0) {
+        /* drain: one wake-up is enough */
+    }
+    return LTL_OK;
 }
 
 int ltl_cursor_wait(ltl_cursor *cur, int timeout_ms)
@@ -493,35 +551,7 @@ int ltl_cursor_wait(ltl_cursor *cur, int timeout_ms)
     if (!cur)
         return LTL_EINVAL;
     ltl__err_begin();
-    ltl_db *db = cur->db;
-    int rc = LTL_OK;
-    if (cur->inotify_fd < 0) {
-        cur->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-        if (cur->inotify_fd < 0)
-            return ltl__err_end(db, ltl__err_sys(errno, "inotify_init1"));
-        if (inotify_add_watch(cur->inotify_fd, db->log_dir,
-                              IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) < 0)
-            return ltl__err_end(db, ltl__err_sys(errno, "inotify_add_watch %s", db->log_dir));
-    }
-    /* records may have arrived before the watch existed */
-    uint64_t end;
-    if ((rc = ltl__log_end(db, &end)))
-        return ltl__err_end(db, rc);
-    if (end > cur->next && !(cur->flags & LTL_CURSOR_REVERSE))
-        return ltl__err_end(db, LTL_OK);
-    struct pollfd p = {cur->inotify_fd, POLLIN, 0};
-    int n = poll(&p, 1, timeout_ms);
-    if (n < 0 && errno == EINTR)
-        return ltl__err_end(db, LTL_ETIMEOUT); /* a signal: the caller decides */
-    if (n < 0)
-        return ltl__err_end(db, ltl__err_sys(errno, "poll"));
-    if (n == 0)
-        return ltl__err_end(db, LTL_ETIMEOUT);
-    char events[4096];
-    while (read(cur->inotify_fd, events, sizeof(events)) > 0) {
-        /* drain: one wake-up is enough */
-    }
-    return ltl__err_end(db, LTL_OK);
+    return ltl__err_end(cur->db, ltl__cursor_wait(cur, timeout_ms));
 }
 
 void ltl_cursor_close(ltl_cursor *cur)

@@ -291,7 +291,7 @@ static int find_first_bad(struct ltl_db *db, size_t start, size_t *out_index, ui
         }
         if (rc)
             return rc;
-        if ((rc = ltl__seg_scan(db, seg, LTL__NO_SEQ)) ||
+        if ((rc = ltl__seg_scan_raw(db, seg, LTL__NO_SEQ)) ||
             (rc = scan_after(db, seg, seg->scan_off, out_ts)))
             return rc;
         struct ltl__segment *next = i + 1 < n ? ltl__segs_at(db, i + 1) : NULL;
@@ -412,7 +412,7 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     if (seg->scan_seq == seg->base && bad_index > 0) {
         /* an empty tail (just rolled): the last record is in the previous segment */
         struct ltl__segment *prev = ltl__segs_at(db, bad_index - 1);
-        if ((rc = ltl__seg_scan(db, prev, LTL__NO_SEQ)))
+        if ((rc = ltl__seg_scan_raw(db, prev, LTL__NO_SEQ)))
             goto fail;
         if (prev->scan_seq != seg->base) {
             rc = ltl__errf(LTL_ECORRUPT,

@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 /* The largest body the format allows: 1 GiB of payload plus header and topic. */
@@ -41,6 +42,7 @@ static struct ltl__segment *seg_new(struct ltl_db *db, uint64_t base)
     s->last_ts = INT64_MIN;
     s->last_manifest_seq = LTL__NO_SEQ;
     s->scan_stop = LTL__FRAME_END;
+    s->end_checked_off = UINT64_MAX;
     return s;
 }
 
@@ -289,7 +291,7 @@ static uint64_t sparse_off(const struct ltl__segment *seg, size_t k)
 
 /* Scan frames from seg->scan_off while they are valid, until want_seq is
  * covered (LTL__NO_SEQ: to the end). Caller holds seg->mu. */
-static int seg_scan_locked(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq)
+static int scan_frames_locked(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq)
 {
     int rc = seg_open_locked(db, seg);
     if (rc)
@@ -379,12 +381,147 @@ out:
     return rc;
 }
 
+/* ---- judging where the valid frames stop ---------------------------------
+ * A reader cannot tell a torn tail from a damaged record by the bytes alone.
+ * What tells them apart is the durable point: a writer records how far the
+ * log is written (log/synced) only after it wrote it, so a frame below that
+ * point that does not check out is damage, never a writer caught mid-write
+ * or a crash. The same holds for a segment that ends before the next one
+ * begins: a writer moves to a new segment only once the old one is whole. */
+
+int ltl__durable_point(struct ltl_db *db, struct ltl__durable *out)
+{
+    *out = (struct ltl__durable){false, 0, 0, 0};
+    if (db->writer) {
+        ltl__writer_written_point(db, &out->seg_base, &out->off, &out->next_seq);
+        out->known = true;
+        return LTL_OK;
+    }
+    struct ltl__marker m;
+    int bad_slots = 0;
+    int rc = ltl__marker_read(db, &m, &bad_slots);
+    if (rc == LTL_ENOTFOUND)
+        return LTL_OK;
+    if (rc)
+        return rc;
+    *out = (struct ltl__durable){true, m.seg_base, m.off, m.next_seq};
+    return LTL_OK;
+}
+
+/* Is a stop at (seg, off, status, seq) damage? *next_out: the segment after seg. */
+static bool stop_is_damage(struct ltl_db *db, const struct ltl__segment *seg, uint64_t off,
+                           int status, uint64_t seq, const struct ltl__durable *d,
+                           struct ltl__segment **next_out)
+{
+    struct ltl__segment *next = seg_next(db, seg);
+    if (!next && d->known && d->seg_base > seg->base && ltl__segs_refresh(db) == LTL_OK)
+        next = seg_next(db, seg); /* the writer moved on to a segment not listed yet */
+    *next_out = next;
+    if (next) /* a segment follows, so this one is whole: it must end where the next begins */
+        return !(status == LTL__FRAME_END && next->base == seq);
+    return d->known && (d->seg_base > seg->base || (d->seg_base == seg->base && d->off > off));
+}
+
+static int damage_error(const struct ltl__segment *seg, uint64_t off, int status, uint64_t seq,
+                        uint64_t want_seq, const struct ltl__durable *d,
+                        const struct ltl__segment *next)
+{
+    char why[160];
+    if (next)
+        snprintf(why, sizeof(why), "segment %s follows, starting at seq %llu", next->name,
+                 (unsigned long long)next->base);
+    else if (d->seg_base > seg->base)
+        snprintf(why, sizeof(why),
+                 "the log was written up to %016llx.seg offset %llu (seq %llu), and that "
+                 "segment is missing",
+                 (unsigned long long)d->seg_base, (unsigned long long)d->off,
+                 (unsigned long long)d->next_seq);
+    else
+        snprintf(why, sizeof(why), "the log was written up to %016llx.seg offset %llu (seq %llu)",
+                 (unsigned long long)d->seg_base, (unsigned long long)d->off,
+                 (unsigned long long)d->next_seq);
+    char lead[80] = "";
+    if (want_seq != LTL__NO_SEQ && want_seq > seq)
+        snprintf(lead, sizeof(lead),
+                 "record %llu lies after damaged data: ", (unsigned long long)want_seq);
+    return ltl__errf(LTL_ECORRUPT,
+                     "%ssegment %s offset %llu: %s where record %llu belongs, but %s: the store "
+                     "is damaged (ltl repair replaces a damaged record with a lost-record "
+                     "marker and keeps every other record)",
+                     lead, seg->name, (unsigned long long)off,
+                     status == LTL__FRAME_END
+                         ? "the data ends"
+                         : ltl__frame_status_name((enum ltl__frame_status)status),
+                     (unsigned long long)seq, why);
+}
+
+static bool covered(const struct ltl__segment *seg, uint64_t want_seq)
+{
+    return want_seq != LTL__NO_SEQ && seg->scan_seq > want_seq;
+}
+
+/* Scan, then judge a stop short of want_seq. Caller holds seg->mu. */
+static int seg_scan_locked(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq)
+{
+    int rc = scan_frames_locked(db, seg, want_seq);
+    if (rc || covered(seg, want_seq))
+        return rc;
+    if (seg->scan_stop == LTL__FRAME_END && seg->scan_off == seg->end_checked_off)
+        return LTL_OK; /* judged before, and nothing moved since */
+    struct ltl__durable d;
+    struct ltl__segment *next;
+    if ((rc = ltl__durable_point(db, &d)))
+        return rc;
+    if (stop_is_damage(db, seg, seg->scan_off, seg->scan_stop, seg->scan_seq, &d, &next)) {
+        /* The durable point was read after the scan: what a writer wrote
+         * before recording it may have arrived in between. Look once more. */
+        if ((rc = scan_frames_locked(db, seg, want_seq)) || covered(seg, want_seq))
+            return rc;
+        if (stop_is_damage(db, seg, seg->scan_off, seg->scan_stop, seg->scan_seq, &d, &next))
+            return damage_error(seg, seg->scan_off, seg->scan_stop, seg->scan_seq, want_seq, &d,
+                                next);
+    }
+    if (seg->scan_stop == LTL__FRAME_END)
+        seg->end_checked_off = seg->scan_off;
+    return LTL_OK;
+}
+
 int ltl__seg_scan(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq)
 {
     pthread_mutex_lock(&seg->mu);
     int rc = seg_scan_locked(db, seg, want_seq);
     pthread_mutex_unlock(&seg->mu);
     return rc;
+}
+
+uint64_t ltl__seg_scanned(struct ltl_db *db, struct ltl__segment *seg)
+{
+    (void)db;
+    pthread_mutex_lock(&seg->mu);
+    uint64_t n = seg->scan_seq;
+    pthread_mutex_unlock(&seg->mu);
+    return n;
+}
+
+int ltl__seg_scan_raw(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq)
+{
+    pthread_mutex_lock(&seg->mu);
+    int rc = scan_frames_locked(db, seg, want_seq);
+    pthread_mutex_unlock(&seg->mu);
+    return rc;
+}
+
+int ltl__seg_check_stop(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, uint64_t seq,
+                        int status)
+{
+    (void)off;
+    struct ltl__segment *next = seg_next(db, seg);
+    if (status == LTL__FRAME_END && next && next->base == seq)
+        return LTL_OK; /* the segment ends where the next begins */
+    /* The scan is the judge: it reads the frames itself, so a reader's view of
+     * them (a read-ahead window) cannot disagree with what is on disk now. For
+     * the tail, the log end a reader looked at first has scanned it already. */
+    return ltl__seg_scan(db, seg, seq);
 }
 
 int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq, uint64_t *out_off)

@@ -153,6 +153,9 @@ struct ltl__segment {
     /* why the last scan stopped at scan_off: LTL__FRAME_END (clean), a bad
      * frame status, or LTL__FRAME_BAD_SEQ */
     int scan_stop;
+    /* scan_off when a clean end there was last found to agree with the
+     * durable point (so the hot path need not read log/synced again) */
+    uint64_t end_checked_off;
 };
 
 /* The position of one record. */
@@ -182,8 +185,36 @@ size_t ltl__segs_count(struct ltl_db *db);
 
 /* Open the segment for reading (once) and validate its header. Holds seg->mu inside. */
 int ltl__seg_open_read(struct ltl_db *db, struct ltl__segment *seg) LTL__WUR;
-/* Extend the sparse index of seg up to what is on disk now (or through `seq`). */
+/* Extend the sparse index of seg up to what is on disk now (or through
+ * `want_seq`). Where the valid frames stop short of want_seq, the stop is
+ * judged against the durable point (ltl__durable_point): a stop below it, or
+ * a segment that ends before the next one begins, is damage, LTL_ECORRUPT
+ * naming the segment, the offset and the record; a stop beyond it is the
+ * current end of the log (a writer may be writing there, or a crash left a
+ * torn tail that the next writer recovers). */
 int ltl__seg_scan(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq) LTL__WUR;
+/* The same without the judgement, for recovery and repair, which decide
+ * themselves what a stop means. */
+int ltl__seg_scan_raw(struct ltl_db *db, struct ltl__segment *seg, uint64_t want_seq) LTL__WUR;
+/* A reader that found no valid frame at (seg, off), where seq belongs
+ * (status: why): LTL_OK when that is the current end of the log, or
+ * LTL_ECORRUPT when it is damage (the judgement of ltl__seg_scan). */
+int ltl__seg_check_stop(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, uint64_t seq,
+                        int status) LTL__WUR;
+
+/* The seq after the last frame the segment's scan found valid so far. */
+uint64_t ltl__seg_scanned(struct ltl_db *db, struct ltl__segment *seg);
+
+/* The durable point: every frame before offset `off` of the segment based at
+ * `seg_base` (and every frame of earlier segments) was written by a writer
+ * that recorded so; next_seq is the seq at that point. In the writer's own
+ * process it is what the writer has handed to the OS; elsewhere it is the
+ * newest valid slot of log/synced. known is false when there is none. */
+struct ltl__durable {
+    bool known;
+    uint64_t seg_base, off, next_seq;
+};
+int ltl__durable_point(struct ltl_db *db, struct ltl__durable *out) LTL__WUR;
 /* Find the offset of seq in seg: LTL_OK, LTL_ENOTFOUND (not there yet). */
 int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq,
                     uint64_t *out_off) LTL__WUR;
@@ -193,6 +224,15 @@ int ltl__seg_locate(struct ltl_db *db, struct ltl__segment *seg, uint64_t seq,
  * its leaf hashes) is buf->data + LTL__FRAME_HEADER, *body_len bytes (may be NULL). */
 int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__body *out,
                   size_t *body_len) LTL__WUR;
+
+/* The public reading calls without the error boundary (ltl__err_begin/end):
+ * library code calls these, so a failure's first message reaches the caller
+ * of the outermost public call. Same contracts as ltl_get, ltl_cursor_open,
+ * ltl_cursor_next, ltl_cursor_wait. */
+int ltl__get(ltl_record **out, struct ltl_db *db, uint64_t seq) LTL__WUR;
+int ltl__cursor_open(ltl_cursor **out, struct ltl_db *db, const ltl_cursor_options *opts) LTL__WUR;
+int ltl__cursor_next(const ltl_record **out, ltl_cursor *cur) LTL__WUR;
+int ltl__cursor_wait(ltl_cursor *cur, int timeout_ms) LTL__WUR;
 
 /* Read the frame at (seg, off) into buf (grown as needed) and decode it. */
 int ltl__read_frame(struct ltl_db *db, struct ltl__segment *seg, uint64_t off, ltl__buf *buf,
@@ -259,6 +299,9 @@ int ltl__writer_sync(struct ltl_db *db) LTL__WUR;
 int ltl__writer_flush(struct ltl_db *db) LTL__WUR;
 /* Records written to the OS (every seq below). */
 uint64_t ltl__writer_written(struct ltl_db *db);
+/* Where the written records end: the tail segment's base, the offset, the seq. */
+void ltl__writer_written_point(struct ltl_db *db, uint64_t *seg_base, uint64_t *off,
+                               uint64_t *next_seq);
 /* Next seq, durable next seq, bytes in the tail segment. */
 void ltl__writer_position(struct ltl_db *db, uint64_t *next_seq, uint64_t *durable_seq,
                           uint64_t *tail_end);
@@ -349,6 +392,17 @@ uint64_t ltl__indexer_hwm(struct ltl_db *db);
 /* The writer's index (NULL when index.enabled is off). LMDB allows one
  * environment per process, so the writer's queries read through it. */
 int ltl__indexer_index(struct ltl_db *db, struct ltl__index **out) LTL__WUR;
+/* The query executor and the other public calls library code uses, without
+ * the error boundary (see ltl__get): same contracts as ltl_query_open,
+ * ltl_query_next, ltl_stat, ltl_append, ltl_proof. */
+int ltl__query_open(ltl_query **out, struct ltl_db *db, const char *expr,
+                    const ltl_query_options *opts) LTL__WUR;
+int ltl__query_next(const ltl_record **out, ltl_query *qy) LTL__WUR;
+int ltl__stat(ltl_info *out, struct ltl_db *db) LTL__WUR;
+int ltl__append(uint64_t *out, struct ltl_db *db, const char *topic, const void *data, size_t len,
+                unsigned int flags) LTL__WUR;
+int ltl__proof(char **out, struct ltl_db *db, uint64_t seq, uint64_t size) LTL__WUR;
+int ltl__paths(struct ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx) LTL__WUR;
 /* The index fields of ltl_info. */
 int ltl__index_stat(struct ltl_db *db, ltl_info *out) LTL__WUR;
 

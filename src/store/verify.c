@@ -62,6 +62,7 @@ struct verify_run {
     uint64_t records;
     uint64_t bytes;
     uint64_t unhashed; /* records past the end of the hash index */
+    struct ltl__durable durable;
 };
 
 struct seg_job {
@@ -75,6 +76,7 @@ struct seg_job {
     uint64_t first_entry, nentries;
     uint64_t records, bytes;
     struct problem problem;
+    uint64_t tail_off, tail_bytes; /* the last segment's crash tail, if any */
 };
 
 /* The stored leaf hash of leaf k (through the job's window of entries). */
@@ -119,12 +121,13 @@ static int check_record(void *vctx, struct ltl__segment *seg, uint64_t off,
     return LTL_OK;
 }
 
-/* Nothing but zeros may follow the data of a segment. */
-static int zeros_after(struct seg_job *j, uint64_t from, uint64_t next_seq)
+/* Where the non-zero bytes after `from` end (== from when there are none). */
+static int garbage_end(struct seg_job *j, uint64_t from, uint64_t *first, uint64_t *out)
 {
     struct ltl_db *db = j->run->db;
     struct ltl__segment *seg = j->seg;
     unsigned char buf[65536];
+    *first = *out = from;
     for (uint64_t off = from; off < seg->file_size;) {
         size_t n =
             seg->file_size - off < sizeof(buf) ? (size_t)(seg->file_size - off) : sizeof(buf);
@@ -133,10 +136,9 @@ static int zeros_after(struct seg_job *j, uint64_t from, uint64_t next_seq)
             return ltl__err_sys(errno, "read %s", seg->path);
         for (ssize_t i = 0; i < got; i++)
             if (buf[i]) {
-                problem_set(&j->problem, next_seq, seg->name, off + (uint64_t)i,
-                            "bytes after the end of the data (at offset %" PRIu64 ")",
-                            off + (uint64_t)i);
-                return LTL_OK;
+                if (*out == from)
+                    *first = off + (uint64_t)i;
+                *out = off + (uint64_t)i + 1;
             }
         if (got == 0)
             break;
@@ -165,18 +167,51 @@ static int seg_task(void *arg)
         return LTL_OK;
     if (rc)
         return rc;
+    uint64_t first = 0, garbage = 0;
+    if ((rc = garbage_end(j, end.off, &first, &garbage)))
+        return rc;
+    bool clean = (end.stop == LTL__FRAME_OK || end.stop == LTL__FRAME_END) && garbage == end.off;
+    const struct ltl__durable *d = &j->run->durable;
+    if (j->last) {
+        /* The tail: what a writer recorded as written must all be there; beyond that
+         * point, a torn frame or stray bytes are the unsynced tail of a crash. */
+        bool below = d->known && (d->seg_base > j->seg->base ||
+                                  (d->seg_base == j->seg->base && d->off > end.off));
+        if (below) {
+            if (end.stop == LTL__FRAME_OK || end.stop == LTL__FRAME_END)
+                problem_set(&j->problem, end.next_seq, j->seg->name, end.off,
+                            "the data ends at seq %" PRIu64 " (offset %" PRIu64
+                            "), but the log was written up to offset %" PRIu64 " (seq %" PRIu64
+                            "): records were removed or zeroed",
+                            end.next_seq, end.off, d->off, d->next_seq);
+            else
+                problem_set(&j->problem, end.next_seq, j->seg->name, end.off,
+                            "%s at seq %" PRIu64 ", below the point the log was written up to "
+                            "(offset %" PRIu64 "): damage, not a torn tail",
+                            ltl__frame_status_name(end.stop), end.next_seq, d->off);
+            return LTL_OK;
+        }
+        if (!clean) {
+            j->tail_off = end.off;
+            j->tail_bytes = garbage - end.off;
+        }
+        return LTL_OK;
+    }
     if (end.stop != LTL__FRAME_END && end.stop != LTL__FRAME_OK) {
         problem_set(&j->problem, end.next_seq, j->seg->name, end.off, "%s at seq %" PRIu64,
                     ltl__frame_status_name(end.stop), end.next_seq);
         return LTL_OK;
     }
-    if (!j->last && end.next_seq != j->to_seq) {
+    if (end.next_seq != j->to_seq) {
         problem_set(&j->problem, end.next_seq, j->seg->name, end.off,
                     "the segment ends at seq %" PRIu64 " but the next one starts at %" PRIu64,
                     end.next_seq, j->to_seq);
         return LTL_OK;
     }
-    return zeros_after(j, end.off, end.next_seq);
+    if (!clean)
+        problem_set(&j->problem, end.next_seq, j->seg->name, first,
+                    "bytes after the end of the data (at offset %" PRIu64 ")", first);
+    return LTL_OK;
 }
 
 /* Every inner node of the index, recomputed from the (checked) leaves, from
@@ -331,6 +366,20 @@ static int check_against(struct verify_run *run, ltl_verify_report *out)
     return LTL_OK;
 }
 
+/* The next seq after the last valid frame of the last segment, judging nothing. */
+static int log_end_raw(struct ltl_db *db, uint64_t *out)
+{
+    *out = 0;
+    size_t n = ltl__segs_count(db);
+    if (n == 0)
+        return LTL_OK;
+    struct ltl__segment *last = ltl__segs_at(db, n - 1);
+    int rc = ltl__seg_scan_raw(db, last, LTL__NO_SEQ);
+    if (rc == LTL_OK)
+        *out = ltl__seg_scanned(db, last);
+    return rc;
+}
+
 int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_options *opts)
 {
     memset(out, 0, sizeof(*out));
@@ -344,7 +393,16 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     size_t njobs = 0;
     uint64_t end = 0;
     int rc;
-    if ((rc = ltl__log_end(db, &end)) || (rc = ltl__tree_for_reading(db, &run.tree)))
+    /* The durable point first: every frame below it was there before it was recorded. */
+    if ((rc = ltl__durable_point(db, &run.durable)))
+        goto out;
+    rc = ltl__log_end(db, &end);
+    if (rc == LTL_ECORRUPT) {
+        /* damage at the end of the log: the walk below finds it and says where */
+        ltl__err_restate();
+        rc = log_end_raw(db, &end);
+    }
+    if (rc || (rc = ltl__tree_for_reading(db, &run.tree)))
         goto out;
     if (db->writer && (rc = ltl__writer_flush_index(db)))
         goto out;
@@ -404,7 +462,7 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
             rc = ltl__seg_locate(db, seg, j->from_seq, &j->from_off);
             if (rc == LTL_ENOTFOUND && j->last && j->from_seq >= end) {
                 /* nothing after the checkpoint: check the zeros after the data */
-                if ((rc = ltl__seg_scan(db, seg, LTL__NO_SEQ)))
+                if ((rc = ltl__seg_scan_raw(db, seg, LTL__NO_SEQ)))
                     goto out;
                 j->from_off = seg->scan_off;
             }
@@ -437,6 +495,11 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     for (size_t i = 0; i < njobs; i++) {
         run.records += jobs[i].records;
         run.bytes += jobs[i].bytes;
+        if (jobs[i].tail_bytes) {
+            out->tail_bytes = jobs[i].tail_bytes;
+            out->tail_offset = jobs[i].tail_off;
+            snprintf(out->tail_segment, sizeof(out->tail_segment), "%s", jobs[i].seg->name);
+        }
         if (jobs[i].problem.found)
             problem_set(&run.problem, jobs[i].problem.seq, jobs[i].problem.segment,
                         jobs[i].problem.offset, "%s", jobs[i].problem.what);

@@ -824,6 +824,17 @@ uint64_t ltl__writer_written(struct ltl_db *db)
     return n;
 }
 
+void ltl__writer_written_point(struct ltl_db *db, uint64_t *seg_base, uint64_t *off,
+                               uint64_t *next_seq)
+{
+    struct ltl__writer *w = db->writer;
+    pthread_mutex_lock(&w->mu);
+    *seg_base = w->seg->base;
+    *off = w->written_off;
+    *next_seq = w->written_seq;
+    pthread_mutex_unlock(&w->mu);
+}
+
 void ltl__writer_position(struct ltl_db *db, uint64_t *next_seq, uint64_t *durable_seq,
                           uint64_t *tail_end)
 {
