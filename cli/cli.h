@@ -43,6 +43,8 @@ struct cli {
     const char *command; /* the command's name */
     char **binds;        /* --bind STORE[:MODE][@/PATH] (accumulated, in order) */
     size_t nbinds;
+    ltl_log_fn log; /* the library's log sink for cli_open (NULL: ltl_log_stderr) */
+    void *log_ctx;
 };
 
 /* One option of a command. `id` is returned by cli_next(); `arg` says

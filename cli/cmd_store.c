@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * cmd_store.c — the commands about the store itself: `ltl init`,
- * `ltl stat` and `ltl repair`.
+ * cmd_store.c — the commands about the store itself: `ltl init` and
+ * `ltl stat` (`ltl repair` is in cmd_repair.c).
  */
 #include "cli.h"
 
@@ -207,36 +207,3 @@ const struct cli_command cmd_stat = {
     "segments and sizes, and the pid of the writer holding it (if any).\n"
     "\n"
     "      --json   one JSON object instead of text\n"};
-
-/* ---- repair -------------------------------------------------------------- */
-
-static int repair_run(struct cli *cli, int argc, char **argv)
-{
-    const char *pos[1];
-    int npos;
-    int code = simple_args(cli, &cmd_repair, argc, argv, no_opts, NULL, NULL, pos, 0, &npos);
-    if (code)
-        return code < 0 ? EXIT_OK : code;
-    if (cli->verbosity == 0)
-        cli->verbosity = 1; /* show what recovery and repair do */
-    ltl_db *db;
-    if ((code = cli_open(cli, &db, LTL_OPEN_REPAIR)))
-        return code;
-    ltl_info info;
-    int rc = ltl_stat(&info, db);
-    if (rc == LTL_OK)
-        printf("store %s: %" PRIu64 " records in %" PRIu64 " segment(s); appends work\n",
-               ltl_db_path(db), info.records, info.segments);
-    rc = ltl_close(db);
-    return rc ? cli_fail_rc(cli, rc, NULL, "closing the store") : EXIT_OK;
-}
-
-const struct cli_command cmd_repair = {
-    "repair", repair_run, "check every segment; move a damaged part aside",
-    "usage: ltl repair\n"
-    "\n"
-    "Check every frame of every segment. From the first damaged frame on, the\n"
-    "log (the rest of that segment and every later segment) is moved aside into\n"
-    "STORE/repair/<time>/ (nothing is deleted), the repair is recorded in the\n"
-    "topic _ltl, and the store is usable again. Run it when an open fails with\n"
-    "'store is corrupt' (exit code 5).\n"};

@@ -208,6 +208,12 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         if (against)
             printf(",\"against_size\":%" PRIu64 ",\"against_signed\":%s", r.against_size,
                    r.against_signed ? "true" : "false");
+        if (r.lost) {
+            printf(",\"lost\":%" PRIu64 ",\"lost_seqs\":[", r.lost);
+            for (uint64_t i = 0; i < r.lost && i < 16; i++)
+                printf("%s%" PRIu64, i ? "," : "", r.lost_seq[i]);
+            printf("]");
+        }
         if (r.tail_bytes)
             printf(",\"crash_tail\":{\"segment\":\"%s\",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64
                    "}",
@@ -235,6 +241,14 @@ static int verify_run(struct cli *cli, int argc, char **argv)
             printf("ok: the store extends the checkpoint of size %" PRIu64 " (%s)\n",
                    r.against_size,
                    r.against_signed ? "signature checked" : "signature not checked");
+        if (r.lost) {
+            printf("ok: %" PRIu64 " record%s lost to damage, replaced by lost-record markers "
+                   "(ltl repair): seq",
+                   r.lost, r.lost > 1 ? "s" : "");
+            for (uint64_t i = 0; i < r.lost && i < 16; i++)
+                printf("%s %" PRIu64, i ? "," : "", r.lost_seq[i]);
+            printf("%s\n", r.lost > 16 ? ", ... (ltl cat --topic _ltl lists every one)" : "");
+        }
         if (r.tail_bytes)
             printf("ok: a crash tail of %" PRIu64 " bytes at %s offset %" PRIu64
                    ", after the point the log was written up to: the unsynced end of a "

@@ -300,7 +300,8 @@ int cli_open(struct cli *cli, ltl_db **out, unsigned int flags)
     opts.flags = flags;
     opts.durability = cli->durability;
     opts.config = cli->config;
-    opts.log = ltl_log_stderr;
+    opts.log = cli->log ? cli->log : ltl_log_stderr;
+    opts.log_ctx = cli->log_ctx;
     opts.log_level = log_level_for(cli);
     ltl_db *db = NULL;
     *out = NULL;

@@ -167,7 +167,14 @@ enum {
     LTL_OPEN_CREATE = 1 << 0,   /**< create the store when it does not exist */
     LTL_OPEN_READONLY = 1 << 1, /**< a reader: no lock, no recovery, no appends */
     LTL_OPEN_NO_ENV = 1 << 2,   /**< ignore /etc/ltl/config, the user config and LTL_* variables */
-    LTL_OPEN_REPAIR = 1 << 3,   /**< on corruption, move the bad part aside and continue */
+    /** Repair a damaged store before opening it as the writer (docs/FORMAT.md, "Repair"):
+     *  damaged records become lost-record markers at their seqs, damaged headers are
+     *  rebuilt; no intact record is removed and no seq reused. What is replaced is
+     *  kept under STORE/repair/. Each step is reported through the log callback. */
+    LTL_OPEN_REPAIR = 1 << 3,
+    /** With LTL_OPEN_REPAIR: report what repair would do and change nothing; the handle
+     *  then reads only (no writer). */
+    LTL_OPEN_DRY_RUN = 1 << 4,
 };
 
 #define LTL_OPTIONS_VERSION 1
@@ -208,7 +215,8 @@ LTL_API void ltl_options_init(ltl_options *opts);
  *
  * @return LTL_OK; LTL_ENOTFOUND (no store, and no LTL_OPEN_CREATE);
  *         LTL_EBUSY (another writer: ltl_errmsg names its pid);
- *         LTL_ECORRUPT (a bad frame followed by good ones: use LTL_OPEN_REPAIR);
+ *         LTL_ECORRUPT (damage below the durable point, a damaged header: see
+ *         LTL_OPEN_REPAIR);
  *         LTL_EVERSION; LTL_ECONFIG; LTL_EIO; LTL_ENOSPC; LTL_EPERM; LTL_ENOMEM.
  * @note thread-safe; one handle serves many threads.
  */
@@ -301,6 +309,11 @@ enum {
     LTL_KIND_DATA = 1,     /**< a message appended by a user */
     LTL_KIND_MANIFEST = 2, /**< who wrote the following records (topic _ltl) */
     LTL_KIND_SYSTEM = 3,   /**< ltl's own events: recovery, repair (topic _ltl) */
+    /** A lost-record marker: `ltl repair` put it where a damaged record was, at the same
+     *  seq (topic _ltl; the payload is a JSON object with the reason and, where it fitted,
+     *  the lost record's leaf hash). Cursors and queries pass over it unless asked for
+     *  system records (a warning is logged); ltl_get returns it. */
+    LTL_KIND_LOST = 4,
 };
 
 /** Record flags. */
@@ -537,6 +550,11 @@ typedef struct ltl_verify_report {
     uint64_t tail_bytes;
     char tail_segment[32]; /**< the segment holding that tail */
     uint64_t tail_offset;  /**< where it starts */
+    /** Records lost to damage: lost-record markers `ltl repair` left at their seqs (their
+     *  leaf hashes are checked where the markers kept them). Not a problem: the loss is
+     *  recorded, and the tree and checkpoints still verify. */
+    uint64_t lost;
+    uint64_t lost_seq[16]; /**< the first min(lost, 16) of their seqs, ascending */
 } ltl_verify_report;
 
 /**
@@ -550,6 +568,38 @@ typedef struct ltl_verify_report {
  *       meanwhile are checked as far as the index reaches.
  */
 LTL_API int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opts);
+
+/** A piece of a file that recovery or repair moved aside: a frame, read as far as it can be. */
+typedef struct ltl_salvage {
+    uint64_t offset;    /**< where it starts in the file */
+    uint64_t size;      /**< the bytes it spans */
+    const char *status; /**< "ok", or why it is not a valid frame ("checksum mismatch", ...) */
+    int has_envelope;   /**< 1 when seq..topic were read (from a damaged frame: perhaps wrong) */
+    uint64_t seq;       /**< the record's seq */
+    int64_t ts;         /**< its time */
+    unsigned int kind;  /**< LTL_KIND_* */
+    unsigned int flags; /**< LTL_RECORD_* as stored (an encrypted payload stays sealed) */
+    const char *topic;  /**< NUL-terminated, "" when none */
+    const void *data;   /**< the payload bytes as stored */
+    size_t len;         /**< their length */
+} ltl_salvage;
+
+/** Called by ltl_salvage_read() for each piece, in order; non-zero stops the walk. */
+typedef int (*ltl_salvage_fn)(void *ctx, const ltl_salvage *piece);
+
+/**
+ * Read back what recovery or repair moved aside into STORE/repair/<time>-<pid>/: a
+ * file `<segment>.from-<offset>` (the bytes of that segment from that offset) or a
+ * whole segment file. Frames are decoded as far as they can be (a damaged one is
+ * passed with its status and, where its length and fields read, its envelope and
+ * payload); runs of zeros are skipped; bytes holding no frame are passed as pieces
+ * with status "no frame".
+ * @param path the file (absolute, or relative to the working directory).
+ * @return LTL_OK; LTL_EINVAL (not a file recovery or repair writes); LTL_ENOTFOUND; LTL_EIO;
+ *         LTL_ENOMEM; or what @p fn returned.
+ * @note the payload of a piece lives until @p fn returns.
+ */
+LTL_API int ltl_salvage_read(ltl_db *db, const char *path, ltl_salvage_fn fn, void *ctx);
 
 /**
  * A C2SP tlog-proof that record @p seq is in the checkpoint of @p size

@@ -1,9 +1,44 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * base64.c — standard base64 (RFC 4648 §4, with padding), for binary
- * payloads in JSON output and, later, keys and signatures.
+ * base64.c — text encodings of bytes: standard base64 (RFC 4648 §4, with
+ * padding), for binary payloads in JSON output, keys and signatures; and
+ * lowercase hex, for hashes in JSON.
  */
 #include "core/core.h"
+
+void ltl__hex_encode(char *out, const void *data, size_t len)
+{
+    static const char digits[] = "0123456789abcdef";
+    const unsigned char *s = data;
+    for (size_t i = 0; i < len; i++) {
+        *out++ = digits[s[i] >> 4];
+        *out++ = digits[s[i] & 15];
+    }
+    *out = '\0';
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+bool ltl__hex_decode(void *out, const char *text, size_t len)
+{
+    unsigned char *d = out;
+    for (size_t i = 0; i < len; i++) {
+        int hi = hex_digit(text[2 * i]), lo = hi < 0 ? -1 : hex_digit(text[2 * i + 1]);
+        if (lo < 0)
+            return false;
+        d[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return true;
+}
 
 static const char alphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 

@@ -155,6 +155,12 @@ void ltl__pool_progress(struct ltl__pool *p, uint64_t *done, uint64_t *total);
 /* Cancel what is queued, join the threads, free. NULL does nothing. */
 void ltl__pool_free(struct ltl__pool *p);
 
+/* ---- hex (src/core/base64.c): lowercase, 2 digits a byte -------------------- */
+/* out has room for 2 * len + 1 bytes; NUL-terminated. */
+void ltl__hex_encode(char *out, const void *data, size_t len);
+/* Decode exactly 2 * len hex digits (either case); false when not hex. */
+bool ltl__hex_decode(void *out, const char *text, size_t len);
+
 /* ---- base64 (src/core/base64.c), RFC 4648 with padding ---------------------- */
 
 int ltl__base64_encode(ltl__buf *out, const void *data, size_t len) LTL__WUR;

@@ -26,6 +26,13 @@ int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq, struct
     int rc = ltl__get(&rec, tree->db, seq);
     if (rc)
         return ns_from_db(tree->db, rc);
+    if (rec->kind == LTL_KIND_LOST) {
+        ltl_record_free(rec);
+        return ltl__errf(LTL_ENOTFOUND,
+                         "record %" PRIu64 " was lost to damage: ltl repair replaced it by a "
+                         "lost-record marker (ltl verify lists the lost records)",
+                         seq);
+    }
     out->kind = NS_FILE;
     out->policy = NS_FIXED;
     out->flags = NSF_RECORD;
@@ -282,11 +289,6 @@ const struct ns_module ns_mod_flat = {"flat", NSM_TRANSFORM, flat_transform, NUL
 
 /* ---- .env ------------------------------------------------------------------------------------ */
 
-static const char *kind_name(unsigned kind)
-{
-    return kind == LTL_KIND_MANIFEST ? "manifest" : kind == LTL_KIND_SYSTEM ? "system" : "data";
-}
-
 static int json_field(ltl__buf *b, const char *key, const char *value)
 {
     int rc = ltl__buf_appendf(b, ",\"%s\":", key);
@@ -302,7 +304,7 @@ static int env_json(ltl__buf *b, const ltl_record *rec)
     if (!rc)
         rc = json_field(b, "topic", rec->topic);
     if (!rc)
-        rc = json_field(b, "kind", kind_name(rec->kind));
+        rc = json_field(b, "kind", ltl__kind_name(rec->kind));
     if (!rc)
         rc = ltl__buf_appendf(b,
                               ",\"json\":%s,\"encrypted\":%s,\"sealed\":%s,\"size\":%zu"

@@ -93,6 +93,15 @@ static int write_header(struct ltl_db *db)
     struct ltl__store_header h = {LTL__FORMAT_VERSION, LTL__HASH_SHA256, {0}, ltl_time_now()};
     if (getrandom(h.store_id, sizeof(h.store_id), 0) != (ssize_t)sizeof(h.store_id))
         return ltl__err_sys(errno, "getrandom");
+    int rc = ltl__write_store_header(db, &h);
+    if (rc == LTL_OK)
+        ltl__log(&db->log, LTL_LOG_INFO, "created store %s", db->path);
+    return rc;
+}
+
+int ltl__write_store_header(struct ltl_db *db, const struct ltl__store_header *hp)
+{
+    struct ltl__store_header h = *hp;
     unsigned char buf[LTL__HEADER_SIZE];
     ltl__header_encode(buf, &h);
     char *path = ltl__path_join(db->path, LTL__HEADER_FILE);
@@ -126,7 +135,6 @@ static int write_header(struct ltl_db *db)
         goto out;
     }
     db->header = h;
-    ltl__log(&db->log, LTL_LOG_INFO, "created store %s", db->path);
 out:
     if (fd >= 0)
         db->io->close(db->io, fd);
@@ -304,7 +312,11 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         return rc;
 
     bool missing = false;
-    if ((rc = read_header(db, &missing)))
+    bool repair = db->flags & LTL_OPEN_REPAIR, dry_run = repair && (db->flags & LTL_OPEN_DRY_RUN);
+    rc = read_header(db, &missing);
+    if (rc == LTL_ECORRUPT && repair && db->writable)
+        rc = ltl__repair_store_header(db, dry_run);
+    if (rc)
         return rc;
     if (missing) {
         if (!(db->flags & LTL_OPEN_CREATE) || !db->writable)
@@ -330,6 +342,14 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     }
     if (!db->writable)
         return LTL_OK;
+    if (repair && (rc = ltl__repair_log(db, dry_run)))
+        return rc;
+    if (dry_run) {
+        /* nothing was changed: go on as a reader */
+        db->writable = false;
+        release_lock(db);
+        return LTL_OK;
+    }
 
     struct ltl__tail tail;
     char *event = NULL;
@@ -339,6 +359,8 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     if ((rc = ltl__tree_attach(db, tail.next_seq, &note)) == LTL_OK &&
         (rc = ltl__writer_start(db, &tail)) == LTL_OK && event)
         rc = ltl__writer_system_event(db, event);
+    for (size_t i = 0; rc == LTL_OK && i < db->nrepair_events; i++)
+        rc = ltl__writer_system_event(db, db->repair_events[i]);
     if (rc == LTL_OK)
         rc = ltl__indexer_start(db, tail.next_seq);
     if (rc == LTL_OK && note.len) {
@@ -383,8 +405,8 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
     if (opts->version != LTL_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_options.version is %u; this library knows %d",
                          opts->version, LTL_OPTIONS_VERSION);
-    if (opts->flags &
-        ~(unsigned)(LTL_OPEN_CREATE | LTL_OPEN_READONLY | LTL_OPEN_NO_ENV | LTL_OPEN_REPAIR))
+    if (opts->flags & ~(unsigned)(LTL_OPEN_CREATE | LTL_OPEN_READONLY | LTL_OPEN_NO_ENV |
+                                  LTL_OPEN_REPAIR | LTL_OPEN_DRY_RUN))
         return ltl__errf(LTL_EINVAL, "unknown open flags 0x%x", opts->flags);
     if (path && path[0] != '/') {
         /* messages and manifests name the store by its absolute path */
@@ -437,6 +459,10 @@ int ltl_close(ltl_db *db)
     release_lock(db);
     ltl__segs_free(db);
     ltl__manifests_free(db);
+    for (size_t i = 0; i < db->nrepair_events; i++)
+        ltl__free(db->repair_events[i]);
+    ltl__free(db->repair_events);
+    ltl__free(db->lost);
     ltl__config_free(db->config);
     pthread_rwlock_destroy(&db->segs_lock);
     pthread_mutex_destroy(&db->manifest_mu);

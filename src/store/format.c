@@ -154,7 +154,7 @@ enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
     unsigned topic_len = ltl__get_u16(body + 4);
     out->kind = body[1];
     out->flags = ltl__get_u16(body + 2);
-    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_SYSTEM ||
+    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_LOST ||
         (out->flags & ~(unsigned)(LTL_RECORD_JSON | LTL_RECORD_ENCRYPTED)) ||
         ltl__get_u16(body + 6) != 0 || topic_len == 0 || topic_len > LTL_TOPIC_MAX ||
         LTL__BODY_HEADER + topic_len > len)
@@ -180,7 +180,7 @@ int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t le
     unsigned topic_len = ltl__get_u16(body + 4);
     out->kind = body[1];
     out->flags = ltl__get_u16(body + 2);
-    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_SYSTEM ||
+    if (body[0] != LTL__BODY_VERSION || out->kind < LTL_KIND_DATA || out->kind > LTL_KIND_LOST ||
         (out->flags & ~(unsigned)(LTL_RECORD_JSON | LTL_RECORD_ENCRYPTED)) ||
         ltl__get_u16(body + 6) != 0 || topic_len == 0 || LTL__BODY_HEADER + topic_len > len)
         return ltl__errf(LTL_EPARSE, "not a record body (version, kind, flags or topic)");
@@ -221,6 +221,94 @@ int ltl__topic_check(const char *topic, size_t len, bool allow_reserved)
                          "to ltl",
                          (int)len, topic);
     return LTL_OK;
+}
+
+const char *ltl__kind_name(unsigned kind)
+{
+    switch (kind) {
+    case LTL_KIND_MANIFEST:
+        return "manifest";
+    case LTL_KIND_SYSTEM:
+        return "system";
+    case LTL_KIND_LOST:
+        return "lost";
+    default:
+        return "data";
+    }
+}
+
+/* ---- lost-record markers ----------------------------------------------------- */
+
+#define LOST_TOPIC "_ltl"
+
+/* The payload of a marker of `size` frame bytes with the given JSON text:
+ * its length when the text fits, else 0. */
+static size_t lost_room(uint64_t size)
+{
+    return (size_t)(size - LTL__FRAME_HEADER - LTL__BODY_HEADER - (sizeof(LOST_TOPIC) - 1));
+}
+
+uint64_t ltl__lost_size(const unsigned char *leaf, const char *reason)
+{
+    char text[512];
+    int n = ltl__lost_text(text, sizeof(text), leaf, reason);
+    uint64_t want = LTL__FRAME_HEADER + LTL__BODY_HEADER + (sizeof(LOST_TOPIC) - 1) + (uint64_t)n;
+    return ltl__align8(want);
+}
+
+int ltl__lost_text(char *out, size_t cap, const unsigned char *leaf, const char *reason)
+{
+    char hex[2 * LTL__LOST_LEAF + 1] = "";
+    if (leaf)
+        ltl__hex_encode(hex, leaf, LTL__LOST_LEAF);
+    int n;
+    if (leaf && reason)
+        n = snprintf(out, cap, "{\"lost\":\"%s\",\"leaf\":\"%s\"}", reason, hex);
+    else if (leaf)
+        n = snprintf(out, cap, "{\"leaf\":\"%s\"}", hex);
+    else if (reason)
+        n = snprintf(out, cap, "{\"lost\":\"%s\"}", reason);
+    else
+        n = snprintf(out, cap, "{}");
+    return n < 0 || (size_t)n >= cap ? 0 : n;
+}
+
+void ltl__lost_encode(unsigned char *out, uint64_t size, uint64_t salt, uint64_t seq, int64_t ts,
+                      uint64_t manifest_seq, const unsigned char *leaf, const char *reason)
+{
+    size_t room = lost_room(size);
+    /* the fullest text that fits: reason and leaf, the leaf, the reason, {} */
+    char text[512];
+    int n = ltl__lost_text(text, sizeof(text), leaf, reason);
+    if ((size_t)n > room)
+        n = ltl__lost_text(text, sizeof(text), leaf, NULL);
+    if ((size_t)n > room)
+        n = ltl__lost_text(text, sizeof(text), NULL, reason);
+    if ((size_t)n > room)
+        n = ltl__lost_text(text, sizeof(text), NULL, NULL);
+    struct ltl__body b = {LTL_KIND_LOST, LTL_RECORD_JSON,        seq,  ts, manifest_seq,
+                          LOST_TOPIC,    sizeof(LOST_TOPIC) - 1, NULL, 0};
+    size_t head = ltl__frame_encode_header(out, &b);
+    unsigned char *payload = out + LTL__FRAME_HEADER + head;
+    memcpy(payload, text, (size_t)n);
+    memset(payload + n, ' ', room - (size_t)n); /* JSON allows trailing white space */
+    ltl__frame_finish(out, salt, head + room);
+}
+
+bool ltl__lost_leaf(const struct ltl__body *b, unsigned char out[LTL__LOST_LEAF])
+{
+    static const char key[] = "\"leaf\":\"";
+    if (b->kind != LTL_KIND_LOST)
+        return false;
+    const char *p =
+        b->payload_len ? memmem(b->payload, b->payload_len, key, sizeof(key) - 1) : NULL;
+    if (!p)
+        return false;
+    p += sizeof(key) - 1;
+    const char *end = (const char *)b->payload + b->payload_len;
+    if (end - p < 2 * LTL__LOST_LEAF + 1 || p[2 * LTL__LOST_LEAF] != '"')
+        return false;
+    return ltl__hex_decode(out, p, LTL__LOST_LEAF);
 }
 
 void ltl__seg_name(char *buf, size_t len, uint64_t base)

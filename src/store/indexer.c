@@ -523,6 +523,13 @@ int ltl__indexer_start(struct ltl_db *db, uint64_t next_seq)
         rc = ltl__index_clear(ixr->ix);
         ixr->hwm = 0;
     }
+    if (rc == LTL_OK && db->nlost && ixr->hwm > db->lost[0].seq) {
+        /* repair replaced indexed records by lost-record markers */
+        ltl__log(&db->log, LTL_LOG_WARN,
+                 "index: it holds records that repair marked lost: rebuilding it");
+        rc = ltl__index_clear(ixr->ix);
+        ixr->hwm = 0;
+    }
     if (rc == LTL_OK && !db->cfg.index_defer) {
         if (pthread_create(&ixr->thread, NULL, indexer_main, db) != 0)
             rc = ltl__errf(LTL_ENOMEM, "cannot start the indexer thread");

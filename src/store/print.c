@@ -34,11 +34,6 @@ static int message_json(ltl__buf *out, const ltl_record *rec)
     return rc ? rc : ltl__buf_append(out, "\"", 1);
 }
 
-static const char *kind_name(unsigned kind)
-{
-    return kind == LTL_KIND_MANIFEST ? "manifest" : kind == LTL_KIND_SYSTEM ? "system" : "data";
-}
-
 static int format_jsonl(ltl__buf *out, const ltl_record *rec)
 {
     char ts[40];
@@ -47,7 +42,7 @@ static int format_jsonl(ltl__buf *out, const ltl_record *rec)
     if (!rc)
         rc = ltl__json_escape(out, rec->topic, strlen(rec->topic));
     if (!rc && rec->kind != LTL_KIND_DATA)
-        rc = ltl__buf_appendf(out, ",\"kind\":\"%s\"", kind_name(rec->kind));
+        rc = ltl__buf_appendf(out, ",\"kind\":\"%s\"", ltl__kind_name(rec->kind));
     const ltl_manifest *m = rec->manifest;
     if (!rc && m) {
         rc = ltl__buf_append(out, ",\"user\":", 8);
@@ -75,7 +70,7 @@ static int format_pretty(ltl__buf *out, const ltl_record *rec)
     memcpy(ts + 23, "Z", 2);
     int rc = ltl__buf_appendf(out, "#%" PRIu64 "  %s  %s", rec->seq, ts, rec->topic);
     if (!rc && rec->kind != LTL_KIND_DATA)
-        rc = ltl__buf_appendf(out, "  (%s)", kind_name(rec->kind));
+        rc = ltl__buf_appendf(out, "  (%s)", ltl__kind_name(rec->kind));
     if (!rc && rec->manifest)
         rc = ltl__buf_appendf(out, "  %s@%s pid %" PRId64, rec->manifest->user, rec->manifest->host,
                               rec->manifest->pid);

@@ -332,6 +332,17 @@ static int frame_at(ltl_cursor *c, struct ltl__body *b, uint64_t *size, int *sta
     return LTL_OK;
 }
 
+/* A reader passing a record repair could not save says so (once per record
+ * and cursor): the gap in the seqs is not silent. */
+static void lost_note(ltl_cursor *c, const struct ltl__body *b)
+{
+    if (b->kind == LTL_KIND_LOST && !(c->flags & LTL_CURSOR_SYSTEM))
+        ltl__log(&c->db->log, LTL_LOG_WARN,
+                 "record %llu was lost to damage: ltl repair replaced it by a lost-record marker "
+                 "(ltl verify lists every lost record)",
+                 (unsigned long long)b->seq);
+}
+
 static bool wanted(const ltl_cursor *c, const struct ltl__body *b)
 {
     if (b->kind != LTL_KIND_DATA && !(c->flags & LTL_CURSOR_SYSTEM))
@@ -418,6 +429,7 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
             return LTL_DONE; /* timestamps never go backwards */
         c->off += size;
         c->next++;
+        lost_note(c, &b);
         if (!wanted(c, &b))
             continue;
         if ((rc = unseal(db, &b, &c->plain)))
@@ -490,6 +502,8 @@ static int next_reverse(const ltl_record **out, ltl_cursor *c)
             c->next = seq - 1;
         if (b.ts < c->since)
             return LTL_DONE;
+        if (b.ts < c->until)
+            lost_note(c, &b);
         if (!wanted(c, &b) || b.ts >= c->until)
             continue;
         if ((rc = unseal(c->db, &b, &c->plain)))

@@ -12,9 +12,8 @@
  *   - before the durable point, synced data was damaged: the open fails
  *     with LTL_ECORRUPT naming the segment and offset, unless the caller
  *     asked for LTL_OPEN_REPAIR.
- * With LTL_OPEN_REPAIR every segment is checked, and from the first bad
- * frame on, the log (that segment's rest and every later segment) is moved
- * aside into STORE/repair/<time>/ before the store is reopened.
+ * Damage below the durable point is repair's business (repair.c), which
+ * runs before this with LTL_OPEN_REPAIR.
  */
 #include "store/store.h"
 
@@ -62,7 +61,7 @@ static int scan_after(struct ltl_db *db, struct ltl__segment *seg, uint64_t from
              * plausible length in a garbage region would be quadratic */
             const unsigned char *h = p + i + LTL__FRAME_HEADER;
             if (i + LTL__FRAME_HEADER + LTL__BODY_HEADER > (size_t)n || h[0] != LTL__BODY_VERSION ||
-                h[1] < LTL_KIND_DATA || h[1] > LTL_KIND_SYSTEM || h[3] != 0 || h[6] || h[7])
+                h[1] < LTL_KIND_DATA || h[1] > LTL_KIND_LOST || h[3] != 0 || h[6] || h[7])
                 continue;
             struct ltl__body b;
             uint64_t size;
@@ -121,21 +120,27 @@ static const char *stop_reason(int stop)
     }
 }
 
-/* Copy [from, to) of seg into `dest` (created, synced). */
-static int copy_aside(struct ltl_db *db, struct ltl__segment *seg, uint64_t from, uint64_t to,
-                      const char *dest)
+int ltl__copy_range(struct ltl_db *db, const char *path, uint64_t from, uint64_t to,
+                    const char *dest)
 {
-    int out = db->io->open(db->io, dest, O_WRONLY | O_CREAT | O_EXCL, 0644);
-    if (out < 0)
-        return ltl__err_sys(errno, "create %s", dest);
+    int in = db->io->open(db->io, path, O_RDONLY, 0);
+    if (in < 0)
+        return ltl__err_sys(errno, "open %s", path);
+    int out = db->io->open(db->io, dest, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    if (out < 0) {
+        int rc = ltl__err_sys(errno, "create %s", dest);
+        db->io->close(db->io, in);
+        return rc;
+    }
     ltl__buf buf = {0};
     int rc = ltl__buf_reserve(&buf, CHUNK);
     for (uint64_t off = from; rc == LTL_OK && off < to;) {
         size_t want = to - off < CHUNK ? (size_t)(to - off) : CHUNK;
-        ssize_t n = ltl__io_pread_full(db->io, seg->fd, buf.data, want, (off_t)off);
+        ssize_t n = ltl__io_pread_full(db->io, in, buf.data, want, (off_t)off);
         if (n <= 0) {
-            rc = ltl__err_sys(n < 0 ? errno : EIO, "read %s", seg->path);
-            break;
+            if (n < 0)
+                rc = ltl__err_sys(errno, "read %s", path);
+            break; /* the file ends before `to`: what there is was copied */
         }
         if (ltl__io_pwrite_full(db->io, out, buf.data, (size_t)n, (off_t)(off - from)) < 0)
             rc = ltl__err_sys(errno, "write %s", dest);
@@ -145,6 +150,7 @@ static int copy_aside(struct ltl_db *db, struct ltl__segment *seg, uint64_t from
         rc = ltl__err_sys(errno, "fsync %s", dest);
     if (db->io->close(db->io, out) < 0 && rc == LTL_OK)
         rc = ltl__err_sys(errno, "close %s", dest);
+    db->io->close(db->io, in);
     ltl__buf_free(&buf);
     return rc;
 }
@@ -172,8 +178,7 @@ static int zero_range(struct ltl_db *db, struct ltl__segment *seg, uint64_t from
     return rc;
 }
 
-/* STORE/repair/<UTC time>-<pid>, created. Caller frees. */
-static int make_aside_dir(struct ltl_db *db, char **out)
+int ltl__aside_dir(struct ltl_db *db, char **out)
 {
     char *top = ltl__path_join(db->path, "repair");
     if (!top)
@@ -202,8 +207,7 @@ static int make_aside_dir(struct ltl_db *db, char **out)
     return LTL_OK;
 }
 
-/* The relative name of a path inside the store, for messages and events. */
-static const char *rel(const struct ltl_db *db, const char *path)
+const char *ltl__store_rel(const struct ltl_db *db, const char *path)
 {
     size_t n = strlen(db->path);
     return strncmp(path, db->path, n) == 0 && path[n] == '/' ? path + n + 1 : path;
@@ -220,16 +224,17 @@ static int move_aside(struct ltl_db *db, size_t seg_index, uint64_t off, uint64_
     struct ltl__segment *seg = ltl__segs_at(db, seg_index);
     if (garbage_end <= off && seg_index + 1 >= ltl__segs_count(db))
         return LTL_OK; /* nothing to move */
-    int rc = make_aside_dir(db, aside_dir);
+    int rc = ltl__aside_dir(db, aside_dir);
     if (rc)
         return rc;
     if (garbage_end > off) {
         char *dest = ltl__sprintf("%s/%s.from-%" PRIu64, *aside_dir, seg->name, off);
         if (!dest)
             return ltl__errf(LTL_ENOMEM, "out of memory");
-        rc = copy_aside(db, seg, off, garbage_end, dest);
+        rc = ltl__copy_range(db, seg->path, off, garbage_end, dest);
         if (rc == LTL_OK)
-            rc = ltl__buf_appendf(moved, "%s\"%s\"", moved->len ? "," : "", rel(db, dest));
+            rc = ltl__buf_appendf(moved, "%s\"%s\"", moved->len ? "," : "",
+                                  ltl__store_rel(db, dest));
         ltl__free(dest);
         if (rc)
             return rc;
@@ -243,7 +248,8 @@ static int move_aside(struct ltl_db *db, size_t seg_index, uint64_t off, uint64_
         if (db->io->rename(db->io, later->path, dest) < 0)
             rc = ltl__err_sys(errno, "move %s to %s", later->path, dest);
         else
-            rc = ltl__buf_appendf(moved, "%s\"%s\"", moved->len ? "," : "", rel(db, dest));
+            rc = ltl__buf_appendf(moved, "%s\"%s\"", moved->len ? "," : "",
+                                  ltl__store_rel(db, dest));
         ltl__free(dest);
         if (rc)
             return rc;
@@ -272,8 +278,8 @@ static int remove_tmp(void *ctx, const char *name)
     return 0;
 }
 
-/* The first bad point of the whole log, for repair: the segment index and
- * offset, or index == count when every segment is whole. */
+/* The first bad point of the log from segment `start` on: the segment index
+ * and offset, or index == count when every segment is whole. */
 static int find_first_bad(struct ltl_db *db, size_t start, size_t *out_index, uint64_t *out_off,
                           int *out_stop, struct tail_scan *out_ts)
 {
@@ -281,14 +287,9 @@ static int find_first_bad(struct ltl_db *db, size_t start, size_t *out_index, ui
     for (size_t i = start; i < n; i++) {
         struct ltl__segment *seg = ltl__segs_at(db, i);
         int rc = ltl__seg_open_read(db, seg);
-        if (rc == LTL_ECORRUPT && i > start) {
-            /* an unreadable segment header: the log ends with the previous segment */
-            struct ltl__segment *prev = ltl__segs_at(db, i - 1);
-            *out_index = i - 1;
-            *out_off = prev->scan_off;
-            *out_stop = LTL__FRAME_BAD_BODY;
-            return scan_after(db, prev, prev->scan_off, out_ts);
-        }
+        if (rc == LTL_ECORRUPT) /* segments are created whole (renamed into place): damage */
+            ltl__err_prefix("%s (ltl repair rewrites a damaged segment header)",
+                            "the store is damaged");
         if (rc)
             return rc;
         if ((rc = ltl__seg_scan_raw(db, seg, LTL__NO_SEQ)) ||
@@ -322,7 +323,6 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     uint64_t bad_off = 0;
     int stop = LTL__FRAME_END;
     struct tail_scan ts = {0, 0};
-    bool repair = db->flags & LTL_OPEN_REPAIR;
 
     /* What the durable point says must be there. */
     struct ltl__marker m = {0, 0, 0, 0};
@@ -336,11 +336,10 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     /* Scan from the segment of the durable point: segments before it are
      * synced (verify checks them). In safe and paranoid mode that is the
      * tail; a forgetful writer does not sync when it moves to a new segment,
-     * so after it the point may lie further back. Repair scans everything. */
+     * so after it the point may lie further back. (Repair, which runs before,
+     * has checked everything.) */
     size_t start = n - 1;
-    if (repair)
-        start = 0;
-    else if (have_marker)
+    if (have_marker)
         for (size_t i = 0; i + 1 < n; i++)
             if (ltl__segs_at(db, i)->base == m.seg_base)
                 start = i;
@@ -356,11 +355,12 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
     bool lost_synced =
         have_marker && (m.seg_base > seg->base || (m.seg_base == seg->base && m.off > bad_off));
     bool dirty = garbage || lost_synced || bad_index < n - 1;
-    if (dirty && lost_synced && !repair) {
+    if (dirty && lost_synced) {
         rc = ltl__errf(LTL_ECORRUPT,
                        "segment %s offset %llu: %s, but the store recorded data up to %s offset "
-                       "%llu (seq %llu) as synced: synced data is damaged or missing; a repair "
-                       "moves the damaged part aside (ltl repair, LTL_OPEN_REPAIR)",
+                       "%llu (seq %llu) as synced: synced data is damaged or missing (ltl "
+                       "repair replaces damaged records with lost-record markers and keeps every "
+                       "other record; LTL_OPEN_REPAIR)",
                        seg->name, (unsigned long long)bad_off,
                        garbage ? stop_reason(stop) : "the log ends",
                        m.seg_base == seg->base ? seg->name : "a later segment",
@@ -378,24 +378,24 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event)
         ltl__buf moved = {0};
         char *aside = NULL;
         /* keep what is cut off when it holds records, or when asked to repair */
-        if (repair || ts.valid_after > 0 || bad_index < n - 1) {
+        if (ts.valid_after > 0 || bad_index < n - 1) {
             rc = move_aside(db, bad_index, bad_off, ts.garbage_end, &moved, &aside);
         } else if (bytes) {
             rc = zero_range(db, seg, bad_off, ts.garbage_end);
         }
         if (rc == LTL_OK) {
-            *event = ltl__sprintf(
-                "{\"event\":\"%s\",\"segment\":\"%s\",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64
-                ",\"reason\":\"%s%s\",\"valid_frames_after\":%" PRIu64 ",\"next_seq\":%" PRIu64
-                ",\"moved\":[%s]}",
-                repair ? "repair" : "recovery", seg->name, bad_off, bytes, reason, stale_note,
-                ts.valid_after, seg->scan_seq, moved.data ? moved.data : "");
+            *event = ltl__sprintf("{\"event\":\"%s\",\"segment\":\"%s\",\"offset\":%" PRIu64
+                                  ",\"bytes\":%" PRIu64
+                                  ",\"reason\":\"%s%s\",\"valid_frames_after\":%" PRIu64
+                                  ",\"next_seq\":%" PRIu64 ",\"moved\":[%s]}",
+                                  "recovery", seg->name, bad_off, bytes, reason, stale_note,
+                                  ts.valid_after, seg->scan_seq, moved.data ? moved.data : "");
             if (!*event)
                 rc = ltl__errf(LTL_ENOMEM, "out of memory");
-            ltl__log(&db->log, LTL_LOG_WARN, "%s: segment %s offset %llu: %s%s; %llu bytes %s%s%s",
-                     repair ? "repair" : "recovery", seg->name, (unsigned long long)bad_off, reason,
-                     stale_note, (unsigned long long)bytes, aside ? "moved to " : "cleared",
-                     aside ? rel(db, aside) : "",
+            ltl__log(&db->log, LTL_LOG_WARN,
+                     "recovery: segment %s offset %llu: %s%s; %llu bytes %s%s%s", seg->name,
+                     (unsigned long long)bad_off, reason, stale_note, (unsigned long long)bytes,
+                     aside ? "moved to " : "cleared", aside ? ltl__store_rel(db, aside) : "",
                      bad_index < n - 1 ? " (with every later segment)" : "");
         }
         ltl__free(aside);

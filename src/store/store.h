@@ -121,6 +121,24 @@ enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
 /* Decode a record body on its own (a proof carries one): LTL_OK, LTL_EPARSE. */
 int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t len) LTL__WUR;
 
+/* "data", "manifest", "system", "lost". */
+const char *ltl__kind_name(unsigned kind);
+
+/* Lost-record markers (kind LTL_KIND_LOST, docs/FORMAT.md): a frame of exactly
+ * `size` bytes (a multiple of 8, at least LTL__LOST_MIN) at seq, topic _ltl,
+ * whose JSON payload names the reason and the lost record's leaf hash, as
+ * much of that as fits, padded with spaces. */
+#define LTL__LOST_LEAF 32
+#define LTL__LOST_MIN  48
+void ltl__lost_encode(unsigned char *out, uint64_t size, uint64_t salt, uint64_t seq, int64_t ts,
+                      uint64_t manifest_seq, const unsigned char *leaf, const char *reason);
+/* The frame size a marker needs to hold everything given (leaf and reason may be NULL). */
+uint64_t ltl__lost_size(const unsigned char *leaf, const char *reason);
+/* The payload text itself (its length, 0 when cap is too small). */
+int ltl__lost_text(char *out, size_t cap, const unsigned char *leaf, const char *reason);
+/* The leaf hash a marker keeps; false when it has none. */
+bool ltl__lost_leaf(const struct ltl__body *b, unsigned char out[LTL__LOST_LEAF]);
+
 /* Topic rules (docs/FORMAT.md). LTL_OK or LTL_EINVAL with a message. */
 int ltl__topic_check(const char *topic, size_t len, bool allow_reserved) LTL__WUR;
 
@@ -316,7 +334,33 @@ struct ltl__marker {
 /* Read the newest valid slot; LTL_ENOTFOUND when none (missing or both bad). */
 int ltl__marker_read(struct ltl_db *db, struct ltl__marker *out, int *bad_slots) LTL__WUR;
 
-/* ---- recovery (src/store/recover.c) ---------------------------------------- */
+/* ---- recovery (src/store/recover.c) and repair (src/store/repair.c) -------- */
+
+/* STORE/repair/<UTC time>-<pid>, created: where recovery and repair keep what
+ * they move out of the log. Caller frees. */
+int ltl__aside_dir(struct ltl_db *db, char **out) LTL__WUR;
+/* Copy bytes [from, to) of a file into dest (created 0600, fsynced). */
+int ltl__copy_range(struct ltl_db *db, const char *path, uint64_t from, uint64_t to,
+                    const char *dest) LTL__WUR;
+/* The name of a path inside the store relative to it, for messages and events. */
+const char *ltl__store_rel(const struct ltl_db *db, const char *path);
+
+/* A record repair replaced by a lost-record marker, and the leaf hash the hash
+ * index held for it (has_leaf false: none), for ltl__tree_attach. */
+struct ltl__lost {
+    uint64_t seq;
+    bool has_leaf;
+    unsigned char leaf[32];
+};
+/* Repair (LTL_OPEN_REPAIR): rebuild a damaged STORE/LTL from the segment
+ * headers (the caller saw its read fail with LTL_ECORRUPT); with dry_run only
+ * say what would be done. Sets db->header. */
+int ltl__repair_store_header(struct ltl_db *db, bool dry_run) LTL__WUR;
+/* Repair the log: segment headers, lost-record markers (src/store/repair.c).
+ * Events for _ltl go to db->repair_events, the lost records to db->lost. */
+int ltl__repair_log(struct ltl_db *db, bool dry_run) LTL__WUR;
+/* Write STORE/LTL (LTL.tmp, fsync, rename, fsync the directory); sets db->header. */
+int ltl__write_store_header(struct ltl_db *db, const struct ltl__store_header *h) LTL__WUR;
 
 /* Scan the tail, truncate a torn tail (or fail with LTL_ECORRUPT), and with
  * LTL_OPEN_REPAIR move a damaged part aside. Fills *out; *event receives a
@@ -435,6 +479,13 @@ struct ltl_db {
     struct ltl__index *index;
     pthread_mutex_t tree_mu; /* opening the read-only view */
     struct ltl__tree *tree;  /* the writer's hash index, or a reader's view */
+
+    /* What repair did: JSON events for _ltl (appended once the writer runs), and
+     * the records it marked lost. */
+    char **repair_events;
+    size_t nrepair_events;
+    struct ltl__lost *lost;
+    size_t nlost;
 
     /* The checkpoint ltl__checkpoint_find() found last, parsed and checked, kept while
      * the checkpoints file is the same (inode, size, modification time): proofs ask

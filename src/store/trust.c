@@ -131,9 +131,26 @@ static void note_add(ltl__buf *note, const char *fmt, ...)
 }
 
 struct leaf_check {
+    struct ltl_db *db;
     struct ltl__tree *tree;
     uint64_t mismatch; /* first leaf that differs, or LTL__NO_SEQ */
+    ltl__buf *note;
 };
+
+/* The leaf of a lost-record marker is the lost record's: the one the marker
+ * keeps, else the one repair found in the hash index. false: not known. */
+static bool lost_leaf(struct ltl_db *db, const struct ltl__body *b,
+                      unsigned char out[LTL__HASH_SIZE])
+{
+    if (ltl__lost_leaf(b, out))
+        return true;
+    for (size_t i = 0; i < db->nlost; i++)
+        if (db->lost[i].seq == b->seq && db->lost[i].has_leaf) {
+            memcpy(out, db->lost[i].leaf, LTL__HASH_SIZE);
+            return true;
+        }
+    return false;
+}
 
 static int check_leaf(void *vctx, struct ltl__segment *seg, uint64_t off, const struct ltl__body *b,
                       const unsigned char *body, size_t len)
@@ -142,7 +159,13 @@ static int check_leaf(void *vctx, struct ltl__segment *seg, uint64_t off, const 
     (void)off;
     struct leaf_check *c = vctx;
     unsigned char want[LTL__HASH_SIZE], have[LTL__HASH_SIZE];
-    int rc = ltl__hash_leaf(want, body, len);
+    int rc = LTL_OK;
+    if (b->kind == LTL_KIND_LOST) {
+        if (!lost_leaf(c->db, b, want))
+            return LTL_OK; /* the index's leaf is all there is of it: keep it */
+    } else {
+        rc = ltl__hash_leaf(want, body, len);
+    }
     if (rc == LTL_OK)
         rc = ltl__tree_leaf(have, c->tree, b->seq);
     if (rc)
@@ -159,10 +182,18 @@ static int append_leaf(void *vctx, struct ltl__segment *seg, uint64_t off,
 {
     (void)seg;
     (void)off;
-    (void)b;
-    struct ltl__tree *t = vctx;
+    struct leaf_check *c = vctx;
+    struct ltl__tree *t = c->tree;
     unsigned char leaf[LTL__HASH_SIZE];
-    int rc = ltl__hash_leaf(leaf, body, len);
+    int rc = LTL_OK;
+    if (b->kind != LTL_KIND_LOST || !lost_leaf(c->db, b, leaf)) {
+        if (b->kind == LTL_KIND_LOST)
+            note_add(c->note,
+                     "lost record %" PRIu64 ": its leaf hash is known nowhere any more, so the "
+                     "marker's own is used (checkpoints covering it no longer verify)",
+                     b->seq);
+        rc = ltl__hash_leaf(leaf, body, len);
+    }
     if (rc == LTL_OK)
         rc = ltl__tree_append(t, leaf);
     if (rc == LTL_OK && ltl__tree_pending(t) >= 65536)
@@ -208,10 +239,11 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
                  size - next_seq);
         size = next_seq;
     }
-    /* leaves written since the index was last synced must match the log */
-    uint64_t synced = ltl__tree_synced(t);
+    /* leaves written since the index was last synced must match the log (after a
+     * repair: every leaf) */
+    uint64_t synced = db->flags & LTL_OPEN_REPAIR ? 0 : ltl__tree_synced(t);
     if (synced < size) {
-        struct leaf_check c = {t, LTL__NO_SEQ};
+        struct leaf_check c = {db, t, LTL__NO_SEQ, note};
         rc = ltl__log_walk(db, synced, size, check_leaf, &c);
         if (rc == 1)
             rc = LTL_OK;
@@ -226,7 +258,8 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
         }
     }
     if (size < next_seq) {
-        if ((rc = ltl__log_walk(db, size, next_seq, append_leaf, t)))
+        struct leaf_check c = {db, t, LTL__NO_SEQ, note};
+        if ((rc = ltl__log_walk(db, size, next_seq, append_leaf, &c)))
             goto out;
         note_add(note, "%s: %" PRIu64 " leaves rebuilt from the log", LTL__TREE_FILE,
                  next_seq - size);

@@ -77,6 +77,7 @@ struct seg_job {
     uint64_t records, bytes;
     struct problem problem;
     uint64_t tail_off, tail_bytes; /* the last segment's crash tail, if any */
+    uint64_t nlost, lost_seq[16];  /* lost-record markers met (the first seqs) */
 };
 
 /* The stored leaf hash of leaf k (through the job's window of entries). */
@@ -103,10 +104,20 @@ static int check_record(void *vctx, struct ltl__segment *seg, uint64_t off,
     j->records++;
     j->bytes += ltl__frame_size(len);
     atomic_fetch_add(&j->run->bytes_done, ltl__frame_size(len));
-    if (b->seq >= j->run->tree_size)
-        return LTL_OK; /* beyond the index (a writer is appending): counted by the caller */
     unsigned char want[LTL__HASH_SIZE], have[LTL__HASH_SIZE];
-    int rc = ltl__hash_leaf(want, body, len);
+    int rc = LTL_OK;
+    if (b->kind == LTL_KIND_LOST) {
+        /* a record repair could not save: its leaf is checked where the marker kept it */
+        if (j->nlost < sizeof(j->lost_seq) / sizeof(j->lost_seq[0]))
+            j->lost_seq[j->nlost] = b->seq;
+        j->nlost++;
+        if (b->seq >= j->run->tree_size || !ltl__lost_leaf(b, want))
+            return LTL_OK;
+    } else if (b->seq >= j->run->tree_size) {
+        return LTL_OK; /* beyond the index (a writer is appending): counted by the caller */
+    } else {
+        rc = ltl__hash_leaf(want, body, len);
+    }
     if (rc == LTL_OK)
         rc = stored_leaf(j, b->seq, have);
     if (rc)
@@ -495,6 +506,11 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     for (size_t i = 0; i < njobs; i++) {
         run.records += jobs[i].records;
         run.bytes += jobs[i].bytes;
+        /* jobs are in segment order, so the first lost seqs come first */
+        for (uint64_t k = 0; k < jobs[i].nlost && k < 16; k++)
+            if (out->lost + k < 16)
+                out->lost_seq[out->lost + k] = jobs[i].lost_seq[k];
+        out->lost += jobs[i].nlost;
         if (jobs[i].tail_bytes) {
             out->tail_bytes = jobs[i].tail_bytes;
             out->tail_offset = jobs[i].tail_off;
