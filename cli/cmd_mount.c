@@ -68,7 +68,7 @@ struct inode {
     struct inode *by_ino_next, *by_path_next;
 };
 
-#define BUCKETS 4096
+#define BUCKETS       4096
 
 struct mount {
     struct cli *cli;
@@ -363,9 +363,25 @@ struct dir_snap {
     size_t n, cap;
 };
 
+/* The longest name every kernel's FUSE takes in a listing (FUSE_NAME_MAX of
+ * Linux before 6.x); a longer one fails the whole listing with EIO there. */
+#define NAME_MAX_FUSE 1024
+
+/* Can a file system hold this name? The namespace lists the names that are not
+ * path segments in an escaped form (~e, ~., ~..: docs/NAMESPACE.md), so only a
+ * plugin module's listing, or a key longer than NAME_MAX_FUSE, fails this. */
+static bool name_fits(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 0 && len <= NAME_MAX_FUSE && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+           !strchr(name, '/');
+}
+
 static int snap_add(void *ctx, const char *name, int kind)
 {
     struct dir_snap *d = ctx;
+    if (!name_fits(name))
+        return 0; /* not listed (docs/NAMESPACE.md); ltl get and ltl ls show it */
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 64;
         char **names = realloc(d->names, cap * sizeof(*names));
