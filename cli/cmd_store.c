@@ -91,6 +91,7 @@ static int init_run(struct cli *cli, int argc, char **argv)
         return code;
     ltl_info info;
     char id[33] = "";
+    cli_out_done("the store was created all the same");
     if (ltl_stat(&info, db) == LTL_OK)
         hex(id, info.store_id, 16);
     printf("created store %s (id %s)\n", ltl_db_path(db), id);
@@ -223,6 +224,7 @@ static int repair_run(struct cli *cli, int argc, char **argv)
     if ((code = cli_open(cli, &db, LTL_OPEN_REPAIR)))
         return code;
     ltl_info info;
+    cli_out_done("the store was checked and repaired all the same");
     int rc = ltl_stat(&info, db);
     if (rc == LTL_OK)
         printf("store %s: %" PRIu64 " records in %" PRIu64 " segment(s); appends work\n",

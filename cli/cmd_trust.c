@@ -457,6 +457,8 @@ static int audit_run(struct cli *cli, int argc, char **argv)
         return code;
     ltl_audit_report r;
     int rc = ltl_audit(&r, db, state);
+    if (rc == LTL_OK)
+        cli_out_done("the checkpoint was remembered in %s all the same", state);
     if (rc == LTL_OK && r.first)
         printf("first audit: remembered the checkpoint of size %" PRIu64 " in %s\n", r.new_size,
                state);

@@ -49,6 +49,12 @@ t sh -c 'printf "two\nthree\n" | ltl append --print-seq > /dev/full'
 t ltl cat --from 3001 --format raw
 t sh -c 'ltl keygen demo > /dev/full'
 t ls demo.wkey demo.ckey
+t sh -c 'ltl --store other init > /dev/full'
+t sh -c 'ltl audit --state audit.state > /dev/full'
+t sh -c 'ltl proof 5 > proof.txt && ltl check-proof -q proof.txt > /dev/full'
+t sh -c 'ltl reindex > /dev/full'
+t sh -c 'ltl repair -q > /dev/full'
+t sh -c 'echo "{\"a\":1}" | ltl import > /dev/full'
 # tail -f stops at its first failed write instead of waiting for records it cannot print
 t timeout 20 sh -c 'ltl tail -f -n 1 > /dev/full'
 # a reader that went away: quiet, exit 0
