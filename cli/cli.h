@@ -127,8 +127,47 @@ bool cli_parse_u64(struct cli *cli, const char *what, const char *text, uint64_t
 /* Parse a time argument (ltl_time_parse syntax); false (after printing) when bad. */
 bool cli_parse_time(struct cli *cli, const char *what, const char *text, int64_t *out);
 
-/* Write buf to stdout (buffered); false once stdout failed (say, the reader went away). */
+/* ---- output (output.c, docs/OUTPUT.md) ---- */
+
+/* Make stdout a stream that keeps the errno of its first failed write, so
+ * that no failure of any write to stdout (fwrite, printf, a flush) goes
+ * unseen. Called first in main. */
+void cli_out_init(void);
+/* Write buf to stdout (buffered); false once a write of stdout failed: then
+ * stop writing and return cli_out_fail(). */
 bool cli_write(const void *buf, size_t len);
+/* false once a write of stdout failed (printf and fputs included). */
+bool cli_out_ok(void);
+/* Once a write of stdout failed: say so (once: "writing output: REASON", with
+ * what cli_out_done() recorded) and return the exit code: EXIT_IO; EXIT_OK and
+ * nothing said when the reader went away (EPIPE); EXIT_INTERRUPTED when a
+ * signal cut the write. EXIT_OK while nothing failed. */
+int cli_out_fail(struct cli *cli);
+/* Record what the command did that stands although its output fails ("the
+ * keys were made"): cli_out_fail() adds it to its message. */
+void cli_out_done(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Flush stdout at the end of main; the exit code after an output failure
+ * (the command's own code when it already failed). */
+int cli_out_finish(struct cli *cli, int code);
+/* Is stdout a terminal? (then raw payloads are escaped too) */
+bool cli_stdout_tty(void);
+
+/* How human output shows text from the store (docs/OUTPUT.md): control
+ * characters as \n \r \t \xHH, C1 and bidi controls and U+2028/9 as \uHHHH,
+ * a byte that is not UTF-8 as \xHH; everything else, backslashes included,
+ * as it is. CLI_TEXT_BLOCK keeps line breaks and tabs (payloads shown whole),
+ * CLI_TEXT_LINE escapes them too (one line: names, cells, messages). */
+enum { CLI_TEXT_LINE = 0, CLI_TEXT_BLOCK = 1 };
+/* Write s escaped to stdout; false as cli_write(). */
+bool cli_write_text(const void *s, size_t len, int mode);
+/* s escaped, as a new string (free() it); NULL when out of memory. */
+char *cli_text(const void *s, size_t len, int mode);
+/* The string s escaped into dst (cut to fit cap, NUL-terminated); its length. */
+size_t cli_text_into(char *dst, size_t cap, const char *s, int mode);
+/* Show s (the text a message before refers to, a query) on stderr, indented, escaped. */
+void cli_echo(const char *s);
+/* The library's log sink for the command: ltl_log_stderr with the message escaped. */
+void cli_log(void *ctx, int level, const char *msg);
 
 /* A progress bar on stderr (terminal only, not with -q). */
 struct cli_progress {

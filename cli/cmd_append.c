@@ -27,6 +27,7 @@ struct append_ctx {
     bool print_seq;
     bool keep_going;
     uint64_t appended;
+    uint64_t last_seq; /* of the last record appended */
     uint64_t rejected;
     size_t max_size;
 };
@@ -41,12 +42,16 @@ static int append_some(struct append_ctx *a, ltl_msg *msgs, size_t n, uint64_t l
         return EXIT_OK;
     int rc = ltl_append_batch(&first, a->db, msgs, n);
     if (rc == LTL_OK) {
-        if (a->print_seq) {
+        a->appended += n;
+        a->last_seq = first + n - 1;
+        /* a printed seq is an acknowledged one. Printing may fail (a full disk):
+         * the records are in the log all the same, so appending goes on and the
+         * end says so (cli_out_done); a reader that went away wants no more seqs */
+        if (a->print_seq && cli_out_ok()) {
             for (size_t i = 0; i < n; i++)
                 printf("%" PRIu64 "\n", first + i);
-            fflush(stdout); /* a printed seq is an acknowledged one */
+            fflush(stdout);
         }
-        a->appended += n;
         return EXIT_OK;
     }
     bool check_failure = rc == LTL_EPARSE || rc == LTL_ETOOBIG || rc == LTL_EINVAL;
@@ -245,6 +250,14 @@ static int append_run(struct cli *cli, int argc, char **argv)
     a.max_size = (size_t)max;
 
     code = nargs ? append_args(&a, args, nargs) : append_stdin(&a);
+    if (a.appended == 1)
+        cli_out_done("the record was appended all the same (seq %" PRIu64 "): only printing "
+                     "its seq failed; do not append it again",
+                     a.last_seq);
+    else if (a.appended)
+        cli_out_done("the %" PRIu64 " records were appended all the same (the last at seq "
+                     "%" PRIu64 "): only printing their seqs failed; do not append them again",
+                     a.appended, a.last_seq);
     int rc = ltl_close(a.db);
     if (rc != LTL_OK && code == EXIT_OK)
         code = cli_fail_rc(cli, rc, NULL, "closing the store");
@@ -269,7 +282,9 @@ const struct cli_command cmd_append = {
     "      --json        reject messages that are not JSON (exit code 8)\n"
     "      --raw         store the bytes without looking for JSON\n"
     "                    (default: messages that parse as JSON are marked JSON)\n"
-    "      --print-seq   print each record's seq once it is acknowledged\n"
+    "      --print-seq   print each record's seq once it is acknowledged; when\n"
+    "                    printing fails (exit code 6), the message says which\n"
+    "                    records were appended all the same\n"
     "  -k, --keep-going  report rejected lines and go on (exit code 8 at the end)\n"
     "\n"
     "A rejected message is reported with its line number; the messages before it\n"

@@ -145,7 +145,8 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
         case O_WHERE: {
             ltl_error err;
             if (ltl_query_check(&err, arg) != LTL_OK) {
-                fprintf(stderr, "ltl %s: --where: %s\n  %s\n", cmd->name, err.message, arg);
+                cli_fail(cli, 0, "--where: %s", err.message);
+                cli_echo(arg);
                 return EXIT_INPUT;
             }
             o->where = arg;
@@ -172,18 +173,30 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
     return EXIT_OK;
 }
 
-/* Print records from the source until done, the limit, or a failure. */
+/* After a failed write of the output: its exit code, or -1 (stop, exit 0)
+ * when the reader went away. */
+static int stopped_writing(struct cli *cli)
+{
+    int code = cli_out_fail(cli);
+    return code == EXIT_OK ? -1 : code;
+}
+
+/* Print records from the source until done, the limit, or a failure (of
+ * the output too: then no more is read). Human output is escaped: pretty
+ * always, raw when stdout is a terminal (docs/OUTPUT.md). */
 static int print_records(struct cli *cli, ltl_db *db, struct source *src,
                          const struct reader_opts *o, uint64_t *printed, char **buf, size_t *cap)
 {
     const ltl_record *rec;
     int rc;
+    bool human =
+        o->format == LTL_FORMAT_PRETTY || (o->format == LTL_FORMAT_RAW && cli_stdout_tty());
     while (*printed < o->limit && !cli_interrupted && (rc = source_next(src, &rec)) == LTL_OK) {
         size_t len;
         if ((rc = ltl_record_format(buf, cap, &len, rec, o->format)) != LTL_OK)
             return cli_fail_rc(cli, rc, NULL, "formatting a record");
-        if (!cli_write(*buf, len))
-            return -1; /* the reader of our output went away */
+        if (!(human ? cli_write_text(*buf, len, CLI_TEXT_BLOCK) : cli_write(*buf, len)))
+            return stopped_writing(cli);
         (*printed)++;
     }
     if (*printed >= o->limit || cli_interrupted)
@@ -275,8 +288,8 @@ static int tail_run(struct cli *cli, int argc, char **argv)
     all.limit = UINT64_MAX;
     code = print_records(cli, db, &src, &all, &printed, &buf, &cap);
     while (code == EXIT_OK && o.follow && !cli_interrupted) {
-        if (fflush(stdout) != 0) {
-            code = -1;
+        if (fflush(stdout) != 0 || !cli_out_ok()) {
+            code = stopped_writing(cli);
             break;
         }
         rc = source_wait(&src);
@@ -307,6 +320,10 @@ out:
     "  -w, --where EXPR     only records matching the query EXPR (docs/QUERY.md)\n"                \
     "      --format F       jsonl (default: one JSON object per record with envelope\n"            \
     "                       fields and \"message\"), raw (the message bytes), pretty\n"            \
+    "                       (a header line, then the message). pretty, and raw on a\n"             \
+    "                       terminal, show control characters, terminal escapes and\n"             \
+    "                       bytes that are not UTF-8 escaped (\\x1b \\r \\u202e \\xff:\n"          \
+    "                       docs/OUTPUT.md); jsonl, and raw to a file or pipe, are exact\n"        \
     "\n"                                                                                           \
     "TIME is 2026-11-21T10:00:00Z (ISO 8601, UTC unless an offset is given), a date,\n"            \
     "-15m / -2h / -7d (relative to now), today, yesterday, now, or @NANOSECONDS.\n"

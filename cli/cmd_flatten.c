@@ -92,11 +92,10 @@ struct run {
     unsigned jobs;
     unsigned max_depth;
 
-    const char *name;   /* the input being read, for messages */
-    uint64_t line_base; /* lines of this input before the current job (--jobs) */
-    uint64_t bad_lines; /* skipped with --keep-going */
-    bool out_failed;    /* stdout failed: stop quietly on EPIPE, else EXIT_IO */
-    int out_errno;
+    const char *name;     /* the input being read, for messages */
+    uint64_t line_base;   /* lines of this input before the current job (--jobs) */
+    uint64_t bad_lines;   /* skipped with --keep-going */
+    bool out_failed;      /* stdout failed: stop (cli_out_fail() says how) */
     bool file_has_output; /* this input wrote something (separators between inputs) */
     bool any_output;
     struct progress prog;
@@ -171,7 +170,6 @@ static int write_out(void *ctx, const void *data, size_t len)
         return LTL_OK;
 fail:
     r->out_failed = true;
-    r->out_errno = errno;
     return LTL_EIO;
 }
 
@@ -355,7 +353,7 @@ static int pump(struct run *r, struct input *in, ltl_json_parser *p, ltl_json_un
     if (rc == LTL_OK)
         return EXIT_OK;
     if (r->out_failed)
-        return r->out_errno == EPIPE ? EXIT_OK : EXIT_IO;
+        return cli_out_fail(r->cli);
     const ltl_json_error *e = p ? ltl_json_parser_error(p) : ltl_json_unflattener_error(u);
     if (rc == LTL_ENOMEM)
         return cli_fail(r->cli, EXIT_FAILURE_, "%s: out of memory", r->name);
@@ -571,6 +569,14 @@ static int fill_job(struct run *r, struct input *in, struct job *j, char **carry
     }
 }
 
+/* After a failed write of stdout: its exit code, or -1 (stop, exit 0) when
+ * the reader went away. */
+static int stopped_writing(struct run *r)
+{
+    int code = cli_out_fail(r->cli);
+    return code == EXIT_OK ? -1 : code;
+}
+
 /* Write a finished job; returns an exit code (EXIT_OK to go on). */
 static int drain_job(struct run *r, struct job *j)
 {
@@ -578,13 +584,9 @@ static int drain_job(struct run *r, struct job *j)
     if (j->out_len && r->file_has_output &&
         (r->format == LTL_JSON_FLAT_LINES || r->format == LTL_JSON_FLAT_TSV) &&
         write_out(r, "\n", 1) != LTL_OK)
-        return r->out_errno == EPIPE
-                   ? -1
-                   : cli_fail(r->cli, EXIT_IO, "writing output: %s", strerror(r->out_errno));
+        return stopped_writing(r);
     if (j->out_len && write_out(r, j->out, j->out_len) != LTL_OK)
-        return r->out_errno == EPIPE
-                   ? -1
-                   : cli_fail(r->cli, EXIT_IO, "writing output: %s", strerror(r->out_errno));
+        return stopped_writing(r);
     for (size_t i = 0; i < j->nbad; i++) {
         r->bad_lines++;
         report(r, &j->bad[i].err, r->line_base, " (line skipped)");
@@ -876,8 +878,10 @@ static int flatten_run(struct cli *cli, int argc, char **argv)
                              (unsigned long long)paths.items[i].count);
             bool ok = paths.items[i].len ? cli_write(paths.items[i].path, paths.items[i].len)
                                          : cli_write(".", 1);
-            if (!ok || !cli_write(count, (size_t)n))
+            if (!ok || !cli_write(count, (size_t)n)) {
+                code = cli_out_fail(cli);
                 break;
+            }
         }
         for (size_t i = 0; i < paths.n; i++)
             free(paths.items[i].path);

@@ -73,10 +73,10 @@ static int on_bad_line(void *vctx, const ltl_import_error *e)
     c->reported++;
     cli_progress_end(&c->progress); /* the bar comes back with the next update */
     if (e->code == LTL_EPARSE)
-        fprintf(stderr, "ltl import: %s:%" PRIu64 ":%" PRIu64 ": not JSON: %s\n", c->in->name,
-                e->line, e->column, e->message);
+        cli_fail(c->cli, 0, "%s:%" PRIu64 ":%" PRIu64 ": not JSON: %s", c->in->name, e->line,
+                 e->column, e->message);
     else
-        fprintf(stderr, "ltl import: %s:%" PRIu64 ": %s\n", c->in->name, e->line, e->message);
+        cli_fail(c->cli, 0, "%s:%" PRIu64 ": %s", c->in->name, e->line, e->message);
     return 0;
 }
 
@@ -254,7 +254,6 @@ const struct cli_command cmd_import = {
 
 enum { X_JSONL = 1, X_JSON_SEQ, X_CSV };
 
-
 /* A growable output line. */
 struct line {
     char *data;
@@ -266,7 +265,7 @@ static void line_add(struct line *l, const void *s, size_t n)
 {
     if (l->nomem)
         return;
-    if (l->len + n + 1 > l->cap) {
+    if (!l->data || l->len + n + 1 > l->cap) {
         size_t cap = l->cap ? l->cap : 256;
         while (cap < l->len + n + 1)
             cap *= 2;
@@ -627,11 +626,13 @@ static int export_run(struct cli *cli, int argc, char **argv)
         ltl_error err;
         if (ltl_query_check(&err, expr) != LTL_OK) {
             cli_fields_free(&fields);
-            fprintf(stderr, "ltl export: %s\n  %s\n", err.message, expr);
+            cli_fail(cli, 0, "%s", err.message);
+            cli_echo(expr);
             return EXIT_INPUT;
         }
     }
-    if (x.format == X_CSV && fields.n == 0 && !cli_fields_parse(&fields, "@seq,@ts,@topic,message")) {
+    if (x.format == X_CSV && fields.n == 0 &&
+        !cli_fields_parse(&fields, "@seq,@ts,@topic,message")) {
         return cli_fail(cli, EXIT_FAILURE_, "out of memory");
     }
     ltl_db *db;
@@ -680,16 +681,14 @@ static int export_run(struct cli *cli, int argc, char **argv)
         code = EXIT_INTERRUPTED;
     else if (rc != LTL_DONE)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "export");
-    if (fflush(stdout) != 0 && code == EXIT_OK)
-        code = errno == EPIPE ? EXIT_OK : cli_fail(cli, EXIT_IO, "writing: %s", strerror(errno));
     if (x.encrypted)
         cli_note(cli, "%" PRIu64 " encrypted records left out (no read key: keys.read)",
                  x.encrypted);
     goto out;
 write_failed:
+    /* stop at the first failed write: main's cli_out_finish() checks the final flush */
     code = x.line.nomem || x.cell.nomem ? cli_fail(cli, EXIT_FAILURE_, "out of memory")
-           : errno == EPIPE             ? EXIT_OK
-                                        : cli_fail(cli, EXIT_IO, "writing: %s", strerror(errno));
+                                        : cli_out_fail(cli);
 out:
     ltl_query_close(q);
     ltl_cursor_close(cur);

@@ -68,7 +68,7 @@ struct inode {
     struct inode *by_ino_next, *by_path_next;
 };
 
-#define BUCKETS 4096
+#define BUCKETS       4096
 
 struct mount {
     struct cli *cli;
@@ -295,6 +295,13 @@ static void op_getattr(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi
     fuse_reply_attr(req, &attr, m->attr_timeout);
 }
 
+/* What an open put in FUSE's file handle, a uint64_t. */
+static void *fh_ptr(const struct fuse_file_info *fi)
+{
+    // NOLINTNEXTLINE(performance-no-int-to-ptr): the handle holds our pointer by design
+    return (void *)(uintptr_t)fi->fh;
+}
+
 static void op_open(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     struct mount *m = fuse_req_userdata(req);
@@ -334,7 +341,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                     struct fuse_file_info *fi)
 {
     (void)ino;
-    ltl_ns_node *node = (ltl_ns_node *)(uintptr_t)fi->fh;
+    ltl_ns_node *node = fh_ptr(fi);
     const void *data;
     size_t len;
     if (ltl_ns_node_data(&data, &len, node) != LTL_OK) {
@@ -352,7 +359,7 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_release(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
-    ltl_ns_node_release((ltl_ns_node *)(uintptr_t)fi->fh);
+    ltl_ns_node_release(fh_ptr(fi));
     fuse_reply_err(req, 0);
 }
 
@@ -363,9 +370,25 @@ struct dir_snap {
     size_t n, cap;
 };
 
+/* The longest name every kernel's FUSE takes in a listing (FUSE_NAME_MAX of
+ * Linux before 6.x); a longer one fails the whole listing with EIO there. */
+#define NAME_MAX_FUSE 1024
+
+/* Can a file system hold this name? The namespace lists the names that are not
+ * path segments in an escaped form (~e, ~., ~..: docs/NAMESPACE.md), so only a
+ * plugin module's listing, or a key longer than NAME_MAX_FUSE, fails this. */
+static bool name_fits(const char *name)
+{
+    size_t len = strlen(name);
+    return len > 0 && len <= NAME_MAX_FUSE && strcmp(name, ".") != 0 && strcmp(name, "..") != 0 &&
+           !strchr(name, '/');
+}
+
 static int snap_add(void *ctx, const char *name, int kind)
 {
     struct dir_snap *d = ctx;
+    if (!name_fits(name))
+        return 0; /* not listed (docs/NAMESPACE.md); ltl get and ltl ls show it */
     if (d->n == d->cap) {
         size_t cap = d->cap ? d->cap * 2 : 64;
         char **names = realloc(d->names, cap * sizeof(*names));
@@ -425,7 +448,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
                        struct fuse_file_info *fi)
 {
     (void)ino;
-    struct dir_snap *d = (struct dir_snap *)(uintptr_t)fi->fh;
+    struct dir_snap *d = fh_ptr(fi);
     char *buf = malloc(size);
     if (!buf) {
         fuse_reply_err(req, ENOMEM);
@@ -457,7 +480,7 @@ static void op_readdir(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
 static void op_releasedir(fuse_req_t req, fuse_ino_t ino, struct fuse_file_info *fi)
 {
     (void)ino;
-    snap_free((struct dir_snap *)(uintptr_t)fi->fh);
+    snap_free(fh_ptr(fi));
     fuse_reply_err(req, 0);
 }
 

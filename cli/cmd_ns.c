@@ -100,7 +100,7 @@ int cli_ns_open(struct cli *cli, struct cli_ns *out)
         ltl_options_init(&opts);
         opts.flags = LTL_OPEN_READONLY;
         opts.config = cli->config;
-        opts.log = ltl_log_stderr;
+        opts.log = cli_log;
         ltl_db *db = NULL;
         rc = ltl_open(&db, store, &opts);
         if (rc) {
@@ -130,7 +130,7 @@ int cli_ns_open(struct cli *cli, struct cli_ns *out)
 void cli_ns_close(struct cli_ns *n)
 {
     ltl_ns_close(n->ns);
-    for (size_t i = 0; i < n->nbound; i++)
+    for (size_t i = 0; n->bound && i < n->nbound; i++)
         ltl_close(n->bound[i]);
     free(n->bound);
     ltl_close(n->db);
@@ -153,12 +153,12 @@ static const char *shown(const char *path, char *buf, size_t cap)
 
 /* ---- get ------------------------------------------------------------------------------ */
 
+/* Names come from the store: escaped, one per line (docs/OUTPUT.md). */
 static int print_entry(void *ctx, const char *name, int kind)
 {
     (void)ctx;
     (void)kind;
-    size_t len = strlen(name);
-    if (!cli_write(name, len) || !cli_write("\n", 1))
+    if (!cli_write_text(name, strlen(name), CLI_TEXT_LINE) || !cli_write("\n", 1))
         return 1;
     return 0;
 }
@@ -198,7 +198,7 @@ static int get_run(struct cli *cli, int argc, char **argv)
         free(paths);
         return code;
     }
-    for (size_t i = 0; i < npaths && !code; i++) {
+    for (size_t i = 0; i < npaths && !code && cli_out_ok(); i++) {
         ltl_ns_node *node = NULL;
         char buf[104];
         int rc = ltl_ns_lookup(&node, n.ns, paths[i]);
@@ -209,14 +209,16 @@ static int get_run(struct cli *cli, int argc, char **argv)
         const void *data;
         size_t len;
         if (ltl_ns_node_data(&data, &len, node) == LTL_OK) {
-            if (!cli_write(data, len) ||
-                (!raw && (len == 0 || ((const char *)data)[len - 1] != '\n') &&
-                 !cli_write("\n", 1)))
-                code = EXIT_IO;
+            /* the data as it is, but escaped on a terminal (as cat --format raw) */
+            bool ok =
+                cli_stdout_tty() ? cli_write_text(data, len, CLI_TEXT_BLOCK) : cli_write(data, len);
+            if (!ok || (!raw && (len == 0 || ((const char *)data)[len - 1] != '\n') &&
+                        !cli_write("\n", 1)))
+                code = cli_out_fail(cli);
         } else {
             rc = ltl_ns_node_list(node, print_entry, NULL);
             if (rc == 1)
-                code = EXIT_IO;
+                code = cli_out_fail(cli);
             else if (rc)
                 code = cli_fail_rc(cli, rc, ltl_ns_errmsg(n.ns), shown(paths[i], buf, sizeof(buf)));
         }
@@ -242,7 +244,11 @@ const struct cli_command cmd_get = {
     "a topic, a query) prints its entries, one per line. The store is opened\n"
     "read-only; --bind joins other stores.\n"
     "\n"
-    "  -r, --raw   write the data exactly: no newline added at the end\n"
+    "  -r, --raw   no newline added at the end of the data\n"
+    "\n"
+    "Data goes out exactly as stored, except on a terminal, where control characters,\n"
+    "terminal escapes and bytes that are not UTF-8 are shown escaped (\\x1b \\r \\xff;\n"
+    "docs/OUTPUT.md). Listed names are always escaped so.\n"
     "\n"
     "Exit codes: 3 when a path does not exist, 8 when it is malformed or a\n"
     "transform does not apply.\n"};
@@ -277,23 +283,24 @@ static int print_long(struct ls_ctx *c, const char *path, const char *name)
         snprintf(size, sizeof(size), "%" PRIu64, st.entries);
     if (st.seq != UINT64_MAX)
         ltl_time_format(when, sizeof(when), st.mtime);
-    char line[4200];
-    int n =
-        snprintf(line, sizeof(line), "%c %10s  %-30s  %s%s\n", st.kind == LTL_NS_DIR ? 'd' : '-',
-                 size, when, name, st.kind == LTL_NS_DIR ? "/" : "");
+    char line[128];
+    int n = snprintf(line, sizeof(line), "%c %10s  %-30s  ", st.kind == LTL_NS_DIR ? 'd' : '-',
+                     size, when);
     ltl_ns_node_release(node);
     if (n < 0 || (size_t)n >= sizeof(line))
         n = (int)sizeof(line) - 1;
-    return cli_write(line, (size_t)n) ? 0 : 1;
+    bool ok = cli_write(line, (size_t)n) && cli_write_text(name, strlen(name), CLI_TEXT_LINE) &&
+              cli_write(st.kind == LTL_NS_DIR ? "/\n" : "\n", st.kind == LTL_NS_DIR ? 2 : 1);
+    return ok ? 0 : 1;
 }
 
 static int ls_entry(void *ctx, const char *name, int kind)
 {
     struct ls_ctx *c = ctx;
     if (!c->long_format) {
-        size_t len = strlen(name);
-        if (!cli_write(name, len) || (kind == LTL_NS_DIR && !cli_write("/", 1)) ||
-            !cli_write("\n", 1))
+        /* names come from the store: escaped (docs/OUTPUT.md) */
+        if (!cli_write_text(name, strlen(name), CLI_TEXT_LINE) ||
+            (kind == LTL_NS_DIR && !cli_write("/", 1)) || !cli_write("\n", 1))
             return 1;
         return 0;
     }
@@ -304,7 +311,7 @@ static int ls_entry(void *ctx, const char *name, int kind)
     memcpy(path, c->dir, dl);
     if (dl == 0 || path[dl - 1] != '/')
         path[dl++] = '/';
-    strcpy(path + dl, name);
+    memcpy(path + dl, name, strlen(name) + 1);
     int rc = print_long(c, path, name);
     free(path);
     return rc;
@@ -346,7 +353,7 @@ static int ls_run(struct cli *cli, int argc, char **argv)
         free(paths);
         return code;
     }
-    for (size_t i = 0; i < npaths && !code; i++) {
+    for (size_t i = 0; i < npaths && !code && cli_out_ok(); i++) {
         ltl_ns_node *node = NULL;
         char buf[104];
         int rc = ltl_ns_lookup(&node, n.ns, paths[i]);
@@ -356,22 +363,26 @@ static int ls_run(struct cli *cli, int argc, char **argv)
         }
         ltl_ns_stat st;
         (void)ltl_ns_node_stat(&st, node);
-        if (npaths > 1 && st.kind == LTL_NS_DIR && !itself)
-            printf("%s%s:\n", i ? "\n" : "", paths[i]);
+        if (npaths > 1 && st.kind == LTL_NS_DIR && !itself) {
+            fputs(i ? "\n" : "", stdout);
+            cli_write_text(paths[i], strlen(paths[i]), CLI_TEXT_LINE);
+            fputs(":\n", stdout);
+        }
         struct ls_ctx c = {cli, n.ns, paths[i], long_format, EXIT_OK};
         if (st.kind == LTL_NS_FILE || itself) {
             if (long_format) {
                 if (print_long(&c, paths[i], paths[i]) == 1)
-                    code = EXIT_IO;
+                    code = cli_out_fail(cli);
             } else {
-                printf("%s\n", paths[i]);
+                cli_write_text(paths[i], strlen(paths[i]), CLI_TEXT_LINE);
+                cli_write("\n", 1);
             }
         } else {
             rc = ltl_ns_node_list(node, ls_entry, &c);
             if (c.code)
                 code = c.code;
             else if (rc == 1)
-                code = EXIT_IO;
+                code = cli_out_fail(cli);
             else if (rc == 2)
                 code = cli_fail(cli, EXIT_FAILURE_, "out of memory");
             else if (rc)
@@ -392,9 +403,14 @@ const struct cli_command cmd_ls = {
     "\n"
     "List the entries of each directory PATH of the namespace (default /),\n"
     "one per line, directories with a trailing '/' (docs/NAMESPACE.md). Names\n"
-    "under .json are JSON Pointer tokens ('/' in a key is ~1, '~' is ~0). The\n"
-    "store is opened read-only; --bind joins other stores.\n"
+    "under .json are JSON Pointer tokens ('/' in a key is ~1, '~' is ~0; the keys\n"
+    "\"\", \".\" and \"..\" are ~e, ~. and ~..; a byte that is not UTF-8 is ~xHH), so\n"
+    "each name can be appended to PATH. The store is opened read-only; --bind joins\n"
+    "other stores.\n"
     "\n"
     "  -l, --long        type (d or -), size (bytes of data, or a directory's\n"
     "                    entries when known), the record's time, the name\n"
-    "  -d, --directory   the path itself, not its entries\n"};
+    "  -d, --directory   the path itself, not its entries\n"
+    "\n"
+    "Control characters, terminal escapes and bytes that are not UTF-8 in names are\n"
+    "shown escaped (\\x1b \\n \\xff; docs/OUTPUT.md).\n"};

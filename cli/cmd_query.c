@@ -12,9 +12,10 @@
 
 enum { F_JSONL = 1, F_JSON, F_FLAT, F_TABLE, F_CSV };
 
-/* The text of field `name` of rec into buf: strings decoded, other JSON as
- * written; "" when missing. */
-static void field_value(char **buf, size_t *cap, const ltl_record *rec, const char *name)
+/* The text of field `name` of rec into buf (NUL-terminated, but a payload
+ * may hold NULs: its length is returned): strings decoded, other JSON as
+ * written; "" when missing. 0 with *buf NULL when out of memory. */
+static size_t field_value(char **buf, size_t *cap, const ltl_record *rec, const char *name)
 {
     char tmp[64];
     const char *v = NULL;
@@ -47,12 +48,17 @@ static void field_value(char **buf, size_t *cap, const ltl_record *rec, const ch
     } else {
         v = "", len = 0;
     }
-    if (*cap < len * 4 + 1) {
+    if (!*buf || *cap < len * 4 + 1) {
+        char *grown = realloc(*buf, len * 4 + 1);
+        if (!grown) {
+            free(*buf);
+            *buf = NULL;
+            *cap = 0;
+            return 0;
+        }
+        *buf = grown;
         *cap = len * 4 + 1;
-        *buf = realloc(*buf, *cap);
     }
-    if (!*buf)
-        return;
     /* a JSON string shows its text */
     size_t o = 0;
     if (name[0] != '@' && len >= 2 && v[0] == '"') {
@@ -73,19 +79,34 @@ static void field_value(char **buf, size_t *cap, const ltl_record *rec, const ch
         o = len;
     }
     (*buf)[o] = '\0';
+    return o;
 }
 
-static void csv_cell(const char *s)
+/* Write to stdout, escaped for a person when human (docs/OUTPUT.md). */
+static void put_out(const void *data, size_t len, bool human)
 {
-    if (!strpbrk(s, ",\"\n\r")) {
-        fputs(s, stdout);
+    if (human)
+        cli_write_text(data, len, CLI_TEXT_BLOCK);
+    else
+        cli_write(data, len);
+}
+
+/* A CSV cell: the bytes exactly, quoted when they hold a comma, a quote or a
+ * line break. */
+static void csv_cell(const char *s, size_t len)
+{
+    bool quote = false;
+    for (size_t i = 0; i < len && !quote; i++)
+        quote = s[i] == ',' || s[i] == '"' || s[i] == '\n' || s[i] == '\r';
+    if (!quote) {
+        cli_write(s, len);
         return;
     }
     putchar('"');
-    for (; *s; s++) {
-        if (*s == '"')
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] == '"')
             putchar('"');
-        putchar(*s);
+        putchar(s[i]);
     }
     putchar('"');
 }
@@ -120,14 +141,17 @@ static void table_print_row(struct table *t, char **cells)
     putchar('\n');
 }
 
-static void table_flush(struct table *t)
+/* Print the rows held (after the header), or only free them when !print. */
+static void table_flush(struct table *t, bool print)
 {
     if (t->flushed)
         return;
-    t->flushed = true;
-    table_print_row(t, t->f->names);
+    t->flushed = print;
+    if (print)
+        table_print_row(t, t->f->names);
     for (size_t r = 0; r < t->nrows; r++) {
-        table_print_row(t, t->rows[r]);
+        if (print)
+            table_print_row(t, t->rows[r]);
         for (size_t i = 0; i < t->f->n; i++)
             free(t->rows[r][i]);
         free(t->rows[r]);
@@ -137,32 +161,38 @@ static void table_flush(struct table *t)
     t->nrows = 0;
 }
 
-static void table_add(struct table *t, char **cells)
+/* Cut an (escaped, so valid UTF-8) cell to 60 characters, the last three "...". */
+static void cut_cell(char *cell)
+{
+    if (display_width(cell) <= 60)
+        return;
+    size_t chars = 0, i = 0;
+    for (; cell[i] && chars < 57; i++)
+        chars += ((unsigned char)cell[i + 1] & 0xc0) != 0x80;
+    memcpy(cell + i, "...", 4);
+}
+
+/* Add a row (the table takes cells); false when out of memory. */
+static bool table_add(struct table *t, char **cells)
 {
     for (size_t i = 0; i < t->f->n; i++) {
-        /* one line per row: line breaks show as spaces; long cells are cut */
-        for (char *p = cells[i]; *p; p++)
-            if (*p == '\n' || *p == '\r' || *p == '\t')
-                *p = ' ';
-        if (display_width(cells[i]) > 60)
-            strcpy(cells[i] + 57, "...");
         if (!t->flushed && display_width(cells[i]) > t->width[i])
             t->width[i] = display_width(cells[i]);
     }
-    if (t->flushed) {
-        table_print_row(t, cells);
+    char ***nr = t->flushed ? NULL : realloc(t->rows, (t->nrows + 1) * sizeof(*nr));
+    if (t->flushed || !nr) {
+        if (t->flushed)
+            table_print_row(t, cells);
         for (size_t i = 0; i < t->f->n; i++)
             free(cells[i]);
         free(cells);
-        return;
+        return t->flushed;
     }
-    char ***nr = realloc(t->rows, (t->nrows + 1) * sizeof(*nr));
-    if (!nr)
-        return;
     t->rows = nr;
     t->rows[t->nrows++] = cells;
     if (t->nrows >= 1000)
-        table_flush(t);
+        table_flush(t, true);
+    return true;
 }
 
 static int query_run(struct cli *cli, int argc, char **argv)
@@ -271,7 +301,8 @@ static int query_run(struct cli *cli, int argc, char **argv)
     ltl_error err;
     if (ltl_query_check(&err, expr) != LTL_OK) {
         cli_fields_free(&fields);
-        fprintf(stderr, "ltl query: %s\n  %s\n", err.message, expr);
+        cli_fail(cli, 0, "%s", err.message);
+        cli_echo(expr);
         return EXIT_INPUT;
     }
     if ((format == F_TABLE || format == F_CSV) && fields.n == 0 &&
@@ -291,8 +322,10 @@ static int query_run(struct cli *cli, int argc, char **argv)
     }
     if (explain) {
         char *text = NULL;
-        if (ltl_query_explain(&text, q) == LTL_OK)
-            fputs(text, stdout);
+        if ((rc = ltl_query_explain(&text, q)) == LTL_OK)
+            cli_write_text(text, strlen(text), CLI_TEXT_BLOCK);
+        else
+            code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot explain the query");
         ltl_free(text);
         ltl_query_close(q);
         goto out;
@@ -302,27 +335,35 @@ static int query_run(struct cli *cli, int argc, char **argv)
     char *buf = NULL, *cell = NULL;
     size_t cap = 0, cell_cap = 0, len;
     struct table table = {&fields, NULL, 0, calloc(fields.n + 1, sizeof(size_t)), false};
-    for (size_t i = 0; i < fields.n && table.width; i++)
+    if (!table.width) {
+        rc = LTL_ENOMEM;
+        goto stop;
+    }
+    for (size_t i = 0; i < fields.n; i++)
         table.width[i] = display_width(fields.names[i]);
     if (format == F_CSV) {
         for (size_t i = 0; i < fields.n; i++) {
             if (i)
                 putchar(',');
-            csv_cell(fields.names[i]);
+            csv_cell(fields.names[i], strlen(fields.names[i]));
         }
         putchar('\n');
     }
     if (format == F_JSON && !count)
         fputs("[", stdout);
-    while (n < limit && !cli_interrupted && (rc = ltl_query_next(&rec, q)) == LTL_OK) {
+    /* flat can hold a payload as it is: escaped on a terminal, like cat --format raw */
+    bool human = format == F_FLAT && cli_stdout_tty();
+    /* stop at the first failed write of the output: no more is read */
+    while (n < limit && !cli_interrupted && cli_out_ok() &&
+           (rc = ltl_query_next(&rec, q)) == LTL_OK) {
         n++;
         if (count)
             continue;
         switch (format) {
         case F_JSONL:
         case F_JSON:
-            if (ltl_record_format(&buf, &cap, &len, rec, LTL_FORMAT_JSONL) != LTL_OK)
-                break;
+            if ((rc = ltl_record_format(&buf, &cap, &len, rec, LTL_FORMAT_JSONL)) != LTL_OK)
+                goto stop;
             if (format == F_JSON) {
                 fputs(n > 1 ? ",\n" : "\n", stdout);
                 len--; /* the newline */
@@ -330,17 +371,26 @@ static int query_run(struct cli *cli, int argc, char **argv)
             cli_write(buf, len);
             break;
         case F_FLAT: {
-            printf("# seq %" PRIu64 " topic %s\n", rec->seq, rec->topic);
+            char head[64 + LTL_TOPIC_MAX];
+            int hl =
+                snprintf(head, sizeof(head), "# seq %" PRIu64 " topic %s\n", rec->seq, rec->topic);
+            put_out(head,
+                    hl < 0                      ? 0
+                    : (size_t)hl < sizeof(head) ? (size_t)hl
+                                                : sizeof(head) - 1,
+                    human);
             char *flat = NULL;
             size_t flen = 0;
             if ((rec->flags & LTL_RECORD_JSON) && !(rec->flags & LTL_RECORD_ENCRYPTED) &&
                 ltl_json_flatten(&flat, &flen, rec->data, rec->len, LTL_JSON_FLAT_LINES, NULL,
                                  NULL) == LTL_OK) {
-                cli_write(flat, flen);
-            } else if (ltl_record_format(&buf, &cap, &len, rec, LTL_FORMAT_RAW) == LTL_OK) {
-                cli_write(buf, len);
+                put_out(flat, flen, human);
+            } else if ((rc = ltl_record_format(&buf, &cap, &len, rec, LTL_FORMAT_RAW)) == LTL_OK) {
+                put_out(buf, len, human);
             }
             ltl_free(flat);
+            if (rc != LTL_OK)
+                goto stop;
             putchar('\n');
             break;
         }
@@ -348,35 +398,57 @@ static int query_run(struct cli *cli, int argc, char **argv)
             for (size_t i = 0; i < fields.n; i++) {
                 if (i)
                     putchar(',');
-                field_value(&cell, &cell_cap, rec, fields.names[i]);
-                csv_cell(cell ? cell : "");
+                size_t cl = field_value(&cell, &cell_cap, rec, fields.names[i]);
+                if (!cell) {
+                    rc = LTL_ENOMEM;
+                    goto stop;
+                }
+                csv_cell(cell, cl);
             }
             putchar('\n');
             break;
         case F_TABLE: {
-            char **cells = calloc(fields.n, sizeof(*cells));
-            for (size_t i = 0; cells && i < fields.n; i++) {
-                field_value(&cell, &cell_cap, rec, fields.names[i]);
-                cells[i] = strdup(cell ? cell : "");
+            /* one line per row: cells are escaped (docs/OUTPUT.md) and cut */
+            char **cells = calloc(fields.n + 1, sizeof(*cells));
+            bool ok = cells != NULL;
+            for (size_t i = 0; ok && i < fields.n; i++) {
+                size_t cl = field_value(&cell, &cell_cap, rec, fields.names[i]);
+                ok = cell && (cells[i] = cli_text(cell, cl, CLI_TEXT_LINE)) != NULL;
+                if (ok)
+                    cut_cell(cells[i]);
             }
-            if (cells)
-                table_add(&table, cells);
+            if (!ok) {
+                for (size_t i = 0; cells && i < fields.n; i++)
+                    free(cells[i]);
+                free(cells);
+                rc = LTL_ENOMEM;
+                goto stop;
+            }
+            if (!table_add(&table, cells)) {
+                rc = LTL_ENOMEM;
+                goto stop;
+            }
             break;
         }
         }
     }
-    /* A failure leaves no complete-looking answer: the records found before it
-     * stay shown, but no count and no closing bracket of a JSON array (so a
-     * parser fails, as it should) */
-    bool whole = (rc == LTL_OK || rc == LTL_DONE) && !cli_interrupted;
-    if (format == F_TABLE && !count)
-        table_flush(&table);
-    if (format == F_JSON && !count && whole)
-        fputs(n ? "\n]\n" : "]\n", stdout);
-    if (count && whole)
-        printf("%" PRIu64 "\n", n);
-    if (rc != LTL_OK && rc != LTL_DONE)
-        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot run the query");
+stop:
+    /* a failed query prints no closing bracket and no count: never a short answer
+     * that looks whole */
+    if (rc != LTL_OK && rc != LTL_DONE) {
+        code =
+            cli_fail_rc(cli, rc, rc == LTL_ENOMEM ? NULL : ltl_errmsg(db), "cannot run the query");
+    } else if (!cli_out_ok()) {
+        code = cli_out_fail(cli);
+    } else {
+        if (format == F_TABLE && !count)
+            table_flush(&table, true);
+        if (format == F_JSON && !count)
+            fputs(n ? "\n]\n" : "]\n", stdout);
+        if (count)
+            printf("%" PRIu64 "\n", n);
+    }
+    table_flush(&table, false);
     free(table.width);
     free(buf);
     free(cell);
@@ -404,7 +476,9 @@ const struct cli_command cmd_query = {
     "  -r, --reverse         newest first\n"
     "  -c, --count           print the number of matches only\n"
     "      --format F        jsonl (default), json (one array), flat (path = value\n"
-    "                        lines per record), table (aligned columns), csv\n"
+    "                        lines per record), table (aligned columns), csv; table\n"
+    "                        (and flat on a terminal) shows control characters and\n"
+    "                        terminal escapes as \\x1b \\r \\u202e (docs/OUTPUT.md)\n"
     "  -f, --fields a,b      columns of table and csv: payload paths, @seq, @ts, @topic,\n"
     "                        @user, @host, @pid, message (default @seq,@ts,@topic,message)\n"
     "      --explain         print the plan (the index term chosen, the ranges) and stop\n"
@@ -421,15 +495,21 @@ static int print_path(void *ctx, const char *path, uint64_t count)
     if (json) {
         printf("{\"path\":\"");
         for (const char *p = path; *p; p++) {
-            if (*p == '"' || *p == '\\')
-                putchar('\\');
-            putchar(*p);
+            unsigned char c = (unsigned char)*p;
+            if (c == '"' || c == '\\')
+                printf("\\%c", c);
+            else if (c < 0x20 || c == 0x7f)
+                printf("\\u%04x", c);
+            else
+                putchar(c);
         }
         printf("\",\"count\":%" PRIu64 "}\n", count);
     } else {
-        printf("%12" PRIu64 "  %s\n", count, path);
+        printf("%12" PRIu64 "  ", count);
+        cli_write_text(path, strlen(path), CLI_TEXT_LINE);
+        putchar('\n');
     }
-    return 0;
+    return cli_out_ok() ? 0 : 1; /* stop listing once the output failed */
 }
 
 static int paths_run(struct cli *cli, int argc, char **argv)
@@ -458,7 +538,9 @@ static int paths_run(struct cli *cli, int argc, char **argv)
     if (code)
         return code;
     int rc = ltl_paths(db, prefix, print_path, &json);
-    if (rc)
+    if (!cli_out_ok())
+        code = cli_out_fail(cli);
+    else if (rc)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot list the paths");
     ltl_close(db);
     return code;
@@ -506,6 +588,7 @@ static int reindex_run(struct cli *cli, int argc, char **argv)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot rebuild the index");
     } else {
         ltl_info info;
+        cli_out_done("the index was rebuilt all the same");
         if (ltl_stat(&info, db) == LTL_OK)
             printf("indexed %" PRIu64 " records: %" PRIu64 " paths, %.1f MB\n", info.index_records,
                    info.index_paths, (double)info.index_bytes / 1e6);

@@ -25,25 +25,7 @@ static void repair_log_fn(void *ctx, int level, const char *msg)
     struct repair_log *l = ctx;
     if (level == LTL_LOG_WARN && strncmp(msg, "repair", 6) == 0)
         l->steps++;
-    ltl_log_stderr(NULL, level, msg);
-}
-
-/* Bytes of a payload as text for a terminal: printable UTF-8 as it is,
- * everything else as \xNN (a piece of a damaged record may hold anything). */
-static void print_escaped(const unsigned char *p, size_t n, size_t max)
-{
-    size_t shown = n < max ? n : max;
-    for (size_t i = 0; i < shown; i++) {
-        unsigned char c = p[i];
-        if (c == '\\')
-            fputs("\\\\", stdout);
-        else if (c >= 0x20 && c != 0x7f && c < 0x80)
-            putchar(c);
-        else
-            printf("\\x%02x", c);
-    }
-    if (shown < n)
-        printf("... (%zu bytes)", n);
+    cli_log(NULL, level, msg);
 }
 
 static int show_piece(void *ctx, const ltl_salvage *p)
@@ -54,12 +36,13 @@ static int show_piece(void *ctx, const ltl_salvage *p)
         char ts[40];
         ltl_time_format(ts, sizeof(ts), p->ts);
         printf("; seq %" PRIu64 ", %s, topic ", p->seq, ts);
-        print_escaped((const unsigned char *)p->topic, strlen(p->topic), 80);
-        if (p->flags & LTL_RECORD_ENCRYPTED)
+        cli_write_text(p->topic, strlen(p->topic), CLI_TEXT_LINE);
+        if (p->flags & LTL_RECORD_ENCRYPTED) {
             printf(", encrypted payload of %zu bytes\n", p->len);
-        else {
+        } else {
+            /* a damaged payload may hold anything: escaped, on one line */
             fputs(":\n    ", stdout);
-            print_escaped(p->data, p->len, 4096);
+            cli_write_text(p->data, p->len, CLI_TEXT_LINE);
             putchar('\n');
         }
     } else {
@@ -194,6 +177,7 @@ static int repair_run(struct cli *cli, int argc, char **argv)
         cli->verbosity = 1; /* show what recovery and repair do */
     if ((code = cli_open(cli, &db, LTL_OPEN_REPAIR | (dry ? LTL_OPEN_DRY_RUN : 0))))
         return code;
+    cli_out_done("the store was %s all the same", dry ? "checked" : "repaired");
     if (dry) {
         printf("dry run: %s; nothing was changed\n",
                log.steps ? "the lines above say what repair would do" : "nothing to repair");

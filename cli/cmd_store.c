@@ -91,6 +91,7 @@ static int init_run(struct cli *cli, int argc, char **argv)
         return code;
     ltl_info info;
     char id[33] = "";
+    cli_out_done("the store was created all the same");
     if (ltl_stat(&info, db) == LTL_OK)
         hex(id, info.store_id, 16);
     printf("created store %s (id %s)\n", ltl_db_path(db), id);

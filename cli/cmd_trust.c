@@ -90,6 +90,7 @@ static int checkpoint_run(struct cli *cli, int argc, char **argv)
     if (rc) {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot make a checkpoint");
     } else {
+        cli_out_done("the checkpoint was made and stored all the same");
         fputs(text, stdout);
         if (!is_signed(text))
             cli_note(cli, "this checkpoint is unsigned: no write key is configured (make one "
@@ -266,7 +267,7 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     }
     if (!r.ok) {
         if (!json) {
-            fprintf(stderr, "ltl verify: FAILED: %s\n", r.problem);
+            cli_fail(cli, 0, "FAILED: %s", r.problem);
             if (r.bad_seq != UINT64_MAX)
                 fprintf(stderr, "  first bad record: seq %" PRIu64 "\n", r.bad_seq);
             if (r.bad_segment[0])
@@ -426,7 +427,9 @@ static int check_proof_run(struct cli *cli, int argc, char **argv)
     } else {
         printf("ok: the record is in the log (checkpoint verified %s)\n",
                key ? "with the check key" : "WITHOUT a key: its signature was not checked");
-        printf("%s\n", out);
+        /* the record comes from the proof file: shown escaped (docs/OUTPUT.md) */
+        cli_write_text(out, strlen(out), CLI_TEXT_BLOCK);
+        putchar('\n');
     }
     if (!key)
         cli_note(cli, "pass --key CHECKKEY to check the checkpoint's signature");
@@ -477,6 +480,8 @@ static int audit_run(struct cli *cli, int argc, char **argv)
         return code;
     ltl_audit_report r;
     int rc = ltl_audit(&r, db, state);
+    if (rc == LTL_OK)
+        cli_out_done("the checkpoint was remembered in %s all the same", state);
     if (rc == LTL_OK && r.first)
         printf("first audit: remembered the checkpoint of size %" PRIu64 " in %s\n", r.new_size,
                state);
@@ -485,9 +490,16 @@ static int audit_run(struct cli *cli, int argc, char **argv)
                " seen before\n",
                r.new_size, r.old_size);
     else if (rc == LTL_EVERIFY) {
-        fprintf(stderr, "ltl audit: FAILED: %s\n\n", ltl_errmsg(db));
-        fprintf(stderr, "the checkpoint seen before (in %s):\n%s\n", state, r.old_checkpoint);
-        fprintf(stderr, "the store's checkpoint now:\n%s\n", r.new_checkpoint);
+        /* checkpoints are text from files others could write: escaped */
+        char *old_text = cli_text(r.old_checkpoint, strlen(r.old_checkpoint), CLI_TEXT_BLOCK);
+        char *new_text = cli_text(r.new_checkpoint, strlen(r.new_checkpoint), CLI_TEXT_BLOCK);
+        cli_fail(cli, 0, "FAILED: %s", ltl_errmsg(db));
+        fprintf(stderr, "\nthe checkpoint seen before (in %s):\n%s\n", state,
+                old_text ? old_text : "(out of memory)");
+        fprintf(stderr, "the store's checkpoint now:\n%s\n",
+                new_text ? new_text : "(out of memory)");
+        free(old_text);
+        free(new_text);
         code = EXIT_VERIFY;
     } else {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot audit");
@@ -558,12 +570,14 @@ static int keygen_run(struct cli *cli, int argc, char **argv)
         char *path = joined(abs_dir, name, ".rkey");
         if (!path)
             return cli_fail(cli, EXIT_FAILURE_, "out of memory");
-        if (ltl_keygen_read(&err, name, path) != LTL_OK)
+        if (ltl_keygen_read(&err, name, path) != LTL_OK) {
             code = cli_fail(cli, cli_exit_code(err.code), "%s", err.message);
-        else
+        } else {
+            cli_out_done("the read key was made all the same: %s", path);
             printf("read key: %s (mode 0600: keep it secret; without it encrypted messages "
                    "cannot be read)\nuse it:   ltl config set keys.read %s\n",
                    path, path);
+        }
         free(path);
         return code;
     }
@@ -573,6 +587,7 @@ static int keygen_run(struct cli *cli, int argc, char **argv)
     } else if (ltl_keygen(&err, name, wkey, ckey) != LTL_OK) {
         code = cli_fail(cli, cli_exit_code(err.code), "%s", err.message);
     } else {
+        cli_out_done("the keys were made all the same: %s and %s", wkey, ckey);
         printf("write key: %s (mode 0600: it signs checkpoints; keep it secret)\n"
                "check key: %s (give it to anyone who checks checkpoints and proofs)\n"
                "use them:  ltl config set keys.write %s\n",

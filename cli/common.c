@@ -193,10 +193,13 @@ int cli_next(struct cli *cli, struct cli_args *a, const struct cli_opt *opts, co
     }
 }
 
+/* Messages quote names, topics, paths and errors from the store: escaped
+ * (docs/OUTPUT.md), so that none can act on the terminal or forge a line. */
 static void vreport(struct cli *cli, const char *fmt, va_list ap)
 {
-    char msg[2048];
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    char raw[2048], msg[4 * sizeof(raw)];
+    vsnprintf(raw, sizeof(raw), fmt, ap);
+    cli_text_into(msg, sizeof(msg), raw, CLI_TEXT_LINE);
     if (cli && cli->command)
         fprintf(stderr, "ltl %s: %s\n", cli->command, msg);
     else
@@ -300,7 +303,7 @@ int cli_open(struct cli *cli, ltl_db **out, unsigned int flags)
     opts.flags = flags;
     opts.durability = cli->durability;
     opts.config = cli->config;
-    opts.log = cli->log ? cli->log : ltl_log_stderr;
+    opts.log = cli->log ? cli->log : cli_log;
     opts.log_ctx = cli->log_ctx;
     opts.log_level = log_level_for(cli);
     ltl_db *db = NULL;
@@ -344,11 +347,6 @@ bool cli_parse_time(struct cli *cli, const char *what, const char *text, int64_t
         return false;
     }
     return true;
-}
-
-bool cli_write(const void *buf, size_t len)
-{
-    return fwrite(buf, 1, len, stdout) == len;
 }
 
 /* ---- --fields lists ----------------------------------------------------------- */

@@ -103,7 +103,8 @@ static const char exit_codes_text[] =
     "    3  not found: no such store or record\n"
     "    4  busy: another process holds the store's writer lock\n"
     "    5  corrupt: the store is damaged ('ltl repair' moves the bad part aside)\n"
-    "    6  I/O error, or a writer that failed earlier and must be reopened\n"
+    "    6  I/O error, or a writer that failed earlier and must be reopened; or writing\n"
+    "       the output failed (the message says what was done all the same)\n"
     "    7  no space left on the device\n"
     "    8  input rejected: not JSON (--json), too big, bad topic, bad line\n"
     "    9  verification failed: a damaged record, a bad proof or signature, a rewritten\n"
@@ -177,20 +178,19 @@ static void on_signal(int sig)
 int main(int argc, char **argv)
 {
     struct cli cli = {.prog = argv[0], .durability = LTL_DURABILITY_DEFAULT};
-    signal(SIGPIPE, SIG_IGN);
+    signal(SIGPIPE, SIG_IGN); /* a reader that went away is EPIPE: cli_out_fail() */
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGINT, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
-    static char outbuf[1 << 16];
-    if (!isatty(STDOUT_FILENO))
-        setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+    cli_out_init();
 
     /* Global options up to the command. */
     struct cli_args a = {argc, argv, 1, NULL, false};
     const char *arg = NULL;
     const struct cli_command *cmd = NULL;
     static const struct cli_opt top_opts[] = {{"version", 'V', false, 1}, {NULL, 0, false, 0}};
+    int code = EXIT_OK;
     while (!cmd) {
         /* `ltl --append ...` means `ltl append ...`; --config stays the global
          * option (the config command is only `ltl config`) */
@@ -205,13 +205,16 @@ int main(int argc, char **argv)
         int id = cli_next(&cli, &a, top_opts, &arg);
         if (id == CLI_END) {
             print_main_usage(stderr);
-            return EXIT_USAGE;
+            code = EXIT_USAGE;
+            goto out;
         }
-        if (id == CLI_ERROR)
-            return EXIT_USAGE;
+        if (id == CLI_ERROR) {
+            code = EXIT_USAGE;
+            goto out;
+        }
         if (id == CLI_HELP) {
             print_main_usage(stdout);
-            return EXIT_OK;
+            goto out;
         }
         if (id == 1) {
             cmd = &cmd_version;
@@ -220,8 +223,8 @@ int main(int argc, char **argv)
         if (id == CLI_POSITIONAL) {
             cmd = find_command(arg);
             if (!cmd) {
-                fprintf(stderr, "ltl: no command '%s'\nTry 'ltl --help'.\n", arg);
-                return EXIT_USAGE;
+                code = cli_usage_error(&cli, "no command '%s'", arg);
+                goto out;
             }
         }
     }
@@ -231,10 +234,11 @@ int main(int argc, char **argv)
     char **sub_argv = argv + a.index - 1;
     char *saved = sub_argv[0];
     sub_argv[0] = (char *)cmd->name;
-    int code = cmd->run(&cli, sub_argc, sub_argv);
+    code = cmd->run(&cli, sub_argc, sub_argv);
     sub_argv[0] = saved;
-    if (fflush(stdout) != 0 && errno != EPIPE && code == EXIT_OK)
-        code = cli_fail(&cli, EXIT_IO, "writing output: %s", strerror(errno));
+out:
+    /* every command's output, whatever wrote it, is checked here at the latest */
+    code = cli_out_finish(&cli, code);
     free(cli.config);
     free(cli.binds);
     if (cli_interrupted && code == EXIT_OK)

@@ -170,9 +170,12 @@ static int json_find(struct ns_walk *w, struct ns_frame *dir, const struct ns_ce
     out->neg_policy = NS_FIXED;
     if (dir->kind != NS_DIR)
         return LTL_ENOTFOUND;
+    /* a pointer is a C string: no key with a NUL can be named (nor is one listed) */
+    if (memchr(name, '\0', len))
+        return LTL_ENOTFOUND;
     /* the token back into a one-token pointer: "/" + token with ~0 ~1 */
     ltl__buf ptr = {0};
-    if (ltl__buf_append(&ptr, "/", 1) || ns_token_encode(&ptr, name, len) ||
+    if (ltl__buf_append(&ptr, "/", 1) || ns_pointer_token(&ptr, name, len) ||
         ltl__buf_append(&ptr, "", 1)) {
         ltl__buf_free(&ptr);
         return ltl__errf(LTL_ENOMEM, "out of memory");
@@ -212,6 +215,9 @@ static int json_map_event(void *ctx, const ltl_json_event *ev)
         char buf[24];
         rc = ltl__buf_append(&m->name, buf, ns_format_seq(buf, m->index++));
     } else {
+        /* a key with a NUL byte ("\u0000") has no path (json_find): not listed */
+        if (memchr(ev->key, '\0', ev->key_len))
+            return 0;
         bool added;
         if ((rc = ns_strset_add(&m->seen, ev->key, ev->key_len, &added)))
             return m->rc = rc;

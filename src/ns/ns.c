@@ -550,8 +550,9 @@ static int walk_locked(struct ns_walk *w, struct ns_frame *start, const struct n
         long n = segment_name(f, p->segs[i], len, buf, &name);
         if (n < 0) {
             rc = ltl__errf(LTL_EINVAL,
-                           "'%s': a '~' must be followed by 0 or 1 (after .json, segments are "
-                           "JSON Pointer tokens: ~0 is '~', ~1 is '/')",
+                           "'%s': a bad '~' escape (after .json, segments are JSON Pointer "
+                           "tokens: ~0 is '~', ~1 is '/'; and ~. is '.', ~e the empty key, "
+                           "~xHH a byte 80..ff that is not UTF-8)",
                            p->segs[i]);
             break;
         }

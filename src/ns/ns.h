@@ -389,11 +389,17 @@ struct ns_path {
  * that), empty segments kept (they are JSON Pointer keys after .json). */
 int ns_path_parse(struct ns_path *out, const char *path) LTL__WUR;
 void ns_path_free(struct ns_path *p);
-/* Decode a JSON Pointer token (~0 ~1) into dst (room for len bytes); returns
- * the decoded length, or -1 for a bad escape. */
+/* Decode a listed name (a JSON Pointer token: ~0 ~1, and ltl's ~. ~e ~xHH,
+ * docs/NAMESPACE.md) into dst (room for len bytes); returns the decoded
+ * length, or -1 for a bad escape. */
 long ns_token_decode(char *dst, const char *token, size_t len);
-/* Append a name as a JSON Pointer token ('~' -> ~0, '/' -> ~1). */
+/* Append a name as listings show it: a JSON Pointer token ('~' -> ~0, '/' ->
+ * ~1) that is also a file name: the names "", "." and ".." are ~e, ~. and
+ * ~.., a byte that is not part of valid UTF-8 (or a NUL) is ~xHH. */
 int ns_token_encode(ltl__buf *out, const char *name, size_t len) LTL__WUR;
+/* Append a name as an RFC 6901 reference token, ~0 and ~1 only (for
+ * ltl_json_pointer_get). */
+int ns_pointer_token(ltl__buf *out, const char *name, size_t len) LTL__WUR;
 /* The path text of segments [0, n) for messages ("/" when n is 0). */
 int ns_path_text(ltl__buf *out, const struct ns_path *p, size_t n) LTL__WUR;
 

@@ -2,10 +2,13 @@
 /*
  * path.c — namespace paths as text: checking and splitting a path into
  * segments (with "." and ".." resolved on the text, before anything is
- * looked up), JSON Pointer tokens (RFC 6901: ~0 is '~', ~1 is '/'), and the
- * text of a path prefix for messages.
+ * looked up), JSON Pointer tokens (RFC 6901: ~0 is '~', ~1 is '/'; and for
+ * names that no path segment or file system can hold, ltl's ~. ~e ~xHH), and
+ * the text of a path prefix for messages.
  */
 #include "ns/ns.h"
+
+#include <stdio.h>
 
 int ns_path_parse(struct ns_path *out, const char *path)
 {
@@ -72,6 +75,14 @@ int ns_path_parse(struct ns_path *out, const char *path)
     return LTL_OK;
 }
 
+static int hex_digit(char c)
+{
+    return c >= '0' && c <= '9'   ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
 void ns_path_free(struct ns_path *p)
 {
     if (p->text != p->inline_text)
@@ -87,21 +98,32 @@ void ns_path_free(struct ns_path *p)
 
 long ns_token_decode(char *dst, const char *token, size_t len)
 {
+    if (len == 2 && token[0] == '~' && token[1] == 'e')
+        return 0; /* the empty key, as listings write it */
     size_t o = 0;
     for (size_t i = 0; i < len; i++) {
         if (token[i] != '~') {
             dst[o++] = token[i];
             continue;
         }
-        if (i + 1 >= len || (token[i + 1] != '0' && token[i + 1] != '1'))
+        char e = i + 1 < len ? token[i + 1] : '\0';
+        if (e == '0' || e == '1' || e == '.') {
+            dst[o++] = e == '0' ? '~' : e == '1' ? '/' : '.';
+            i++;
+            continue;
+        }
+        /* ~xHH: a byte that is not part of valid UTF-8 (0x80 to 0xff) */
+        int hi = i + 3 < len && e == 'x' ? hex_digit(token[i + 2]) : -1;
+        int lo = hi >= 8 ? hex_digit(token[i + 3]) : -1;
+        if (lo < 0)
             return -1;
-        dst[o++] = token[i + 1] == '0' ? '~' : '/';
-        i++;
+        dst[o++] = (char)(hi << 4 | lo);
+        i += 3;
     }
     return (long)o;
 }
 
-int ns_token_encode(ltl__buf *out, const char *name, size_t len)
+int ns_pointer_token(ltl__buf *out, const char *name, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         int rc;
@@ -113,6 +135,41 @@ int ns_token_encode(ltl__buf *out, const char *name, size_t len)
             rc = ltl__buf_append(out, name + i, 1);
         if (rc)
             return rc;
+    }
+    return LTL_OK;
+}
+
+/* The length of the valid UTF-8 sequence at s[0..n), or 0 when there is none. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+    size_t k = s[0] < 0x80 ? 1 : s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+    return k <= n && ltl__utf8_valid(s, k) ? k : 0;
+}
+
+int ns_token_encode(ltl__buf *out, const char *name, size_t len)
+{
+    /* the names no path segment can carry, and no file system either */
+    if (len == 0)
+        return ltl__buf_append(out, "~e", 2);
+    if (name[0] == '.' && (len == 1 || (len == 2 && name[1] == '.')))
+        return ltl__buf_append(out, "~..", len + 1);
+    const unsigned char *s = (const unsigned char *)name;
+    for (size_t i = 0; i < len;) {
+        size_t k = utf8_len(s + i, len - i);
+        int rc;
+        if (k == 0 || s[i] == '\0') {
+            char hex[5];
+            snprintf(hex, sizeof(hex), "~x%02x", s[i]);
+            rc = ltl__buf_append(out, hex, 4);
+            k = 1;
+        } else if (s[i] == '~' || s[i] == '/') {
+            rc = ltl__buf_append(out, s[i] == '~' ? "~0" : "~1", 2);
+        } else {
+            rc = ltl__buf_append(out, name + i, k);
+        }
+        if (rc)
+            return rc;
+        i += k;
     }
     return LTL_OK;
 }

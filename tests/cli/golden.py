@@ -35,6 +35,7 @@ def normalise(text, tmp):
     text = re.sub(r'"host":"[^"]*"', '"host":"<HOST>"', text)
     text = re.sub(r'"user":"[^"]*"', '"user":"<USER>"', text)
     text = re.sub(r"\S+@\S+ pid <PID>", "<USER>@<HOST> pid <PID>", text)
+    text = re.sub(r"\b[0-9a-f]{64}\b", "<HASH>", text)
     text = re.sub(r"\b[0-9a-f]{32}\b", "<ID>", text)
     text = re.sub(r'"config":"[0-9a-f]{16}"', '"config":"<DIGEST>"', text)
     text = re.sub(r'"exe":"[^"]*"', '"exe":"<EXE>"', text)

@@ -775,6 +775,58 @@ static void test_path_edges(void **state)
     ltl_close(db);
 }
 
+/* Every listed name is a path segment that leads back to its entry, and a file name:
+ * the keys "", "." and ".." are listed as ~e, ~. and ~.. (a segment "." or ".." is
+ * resolved on the text, an empty one is not a file name), a byte that is not UTF-8 as
+ * ~xHH; a key holding a NUL has no name and is not listed. */
+static void test_listed_names(void **state)
+{
+    (void)state;
+    char *dir = tmpdir();
+    ltl_db *db = open_store(dir, "index.enabled=on");
+    uint64_t s1 = put(db, "t",
+                      "{\"..\":1,\".\":2,\"\":3,\"a/b\":4,\"~\":5,\"n\\u0000ul\":6,\"n\":0,"
+                      "\"s\\ud800x\":7,\"...\":8,\".a\":9,\"x\":{\"..\":{\"\":10}}}");
+    put(db, "t", "42"); /* a scalar: the index's root path "" */
+    assert_int_equal(ltl_reindex(db, NULL, NULL), LTL_OK);
+    ltl_ns *ns = open_ns(db, 0);
+    char p[256];
+    snprintf(p, sizeof(p), "/seq/%" PRIu64 ".json", s1);
+    expect_list(ns, p, "~.. ~. ~e a~1b ~0 n s~xed~xa0~x80x ... .a x/");
+    const struct {
+        const char *name, *want;
+    } names[] = {
+        {"~..", "1"},  {"~.", "2"}, {"~e", "3"},
+        {"a~1b", "4"}, {"~0", "5"}, {"n", "0"},
+        {"...", "8"},  {".a", "9"}, {"s~xed~xa0~x80x", "7"},
+        {"~x2e", "2"}, /* not how listings write it, but the same byte */
+    };
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        char full[300];
+        snprintf(full, sizeof(full), "%s/%s", p, names[i].name);
+        if (strcmp(names[i].name, "~x2e") == 0) {
+            expect_rc(ns, full, LTL_EINVAL); /* ~xHH is for bytes 80 to ff only */
+            continue;
+        }
+        expect(ns, full, names[i].want);
+    }
+    snprintf(p, sizeof(p), "/seq/%" PRIu64 ".json/x/~../~e", s1);
+    expect(ns, p, "10");
+    /* ".." still goes up (and a trailing "//" could not name the key "": ~e can) */
+    snprintf(p, sizeof(p), "/seq/%" PRIu64 ".json/x/../~.", s1);
+    expect(ns, p, "2");
+    /* no name reaches the key with a NUL: not "n" (a different key), not ~x00 */
+    snprintf(p, sizeof(p), "/seq/%" PRIu64 ".json/n~x00ul", s1);
+    expect_rc(ns, p, LTL_EINVAL);
+    /* /paths/: the root path "" of a scalar is listed as ~e, and reads */
+    char buf[4096] = "";
+    assert_int_equal(ltl_ns_list(ns, "/paths/", collect, buf), LTL_OK);
+    assert_non_null(strstr(buf, "~e"));
+    expect(ns, "/paths/~e", "1\n");
+    ltl_ns_close(ns);
+    ltl_close(db);
+}
+
 /* ---- every allocation failing in turn ------------------------------------------------------- */
 
 static const char *const alloc_paths[] = {"/seq/1.json/a/b",  "/seq/1.flat", "/seq/1.env/topic",
@@ -845,6 +897,7 @@ int main(void)
         cmocka_unit_test_teardown(test_cascade, teardown),
         cmocka_unit_test_teardown(test_plugin_so, teardown),
         cmocka_unit_test_teardown(test_path_edges, teardown),
+        cmocka_unit_test_teardown(test_listed_names, teardown),
         cmocka_unit_test_teardown(test_out_of_memory, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
