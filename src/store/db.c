@@ -344,6 +344,20 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         return LTL_OK;
     if (repair && (rc = ltl__repair_log(db, dry_run)))
         return rc;
+    if (repair) {
+        char *cp_event = NULL;
+        if ((rc = ltl__checkpoints_repair(db, dry_run, &cp_event)))
+            return rc;
+        if (cp_event) {
+            char **ev = ltl__realloc(db->repair_events, (db->nrepair_events + 1) * sizeof(*ev));
+            if (!ev) {
+                ltl__free(cp_event);
+                return ltl__errf(LTL_ENOMEM, "out of memory");
+            }
+            db->repair_events = ev;
+            ev[db->nrepair_events++] = cp_event;
+        }
+    }
     if (dry_run) {
         /* nothing was changed: go on as a reader */
         db->writable = false;

@@ -562,6 +562,38 @@ static int extend(struct ltl_db *db, struct ltl__segment *seg, uint64_t size)
     return rc;
 }
 
+/* Bytes after the end of a whole segment's data hold no record: keep a copy,
+ * then zero them (the data of a segment ends at the first zero length). */
+static int clear_stray(struct repair *r, struct ltl__segment *seg, uint64_t from, uint64_t to)
+{
+    say(r,
+        "segment %s offset %" PRIu64 ": %" PRIu64 " stray bytes after the end of its data "
+        "(no record is lost); %s",
+        seg->name, from, to - from, r->dry ? "would clear them" : "cleared them");
+    if (r->dry)
+        return LTL_OK;
+    char name[96], *kept = NULL;
+    snprintf(name, sizeof(name), "%s.from-%" PRIu64, seg->name, from);
+    unsigned char *zeros = ltl__calloc(1, (size_t)(to - from));
+    int rc = zeros ? keep_bytes(r, seg->path, from, to, name, &kept)
+                   : ltl__errf(LTL_ENOMEM, "out of memory");
+    if (rc == LTL_OK)
+        rc = write_at(r->db, seg->path, zeros, (size_t)(to - from), from);
+    ltl__buf ev = {0};
+    if (rc == LTL_OK &&
+        ltl__buf_appendf(&ev,
+                         "{\"event\":\"repair\",\"action\":\"stray-bytes\",\"segment\":\"%s\","
+                         "\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64 ",\"moved\":[\"%s\"]}",
+                         seg->name, from, to - from, kept ? kept : ""))
+        rc = ltl__errf(LTL_ENOMEM, "out of memory");
+    if (rc == LTL_OK)
+        rc = event_add(r->db, &ev);
+    ltl__buf_free(&ev);
+    ltl__free(kept);
+    ltl__free(zeros);
+    return rc;
+}
+
 /* Does the durable point lie beyond (seg, off)? */
 static bool promised(const struct repair *r, const struct ltl__segment *seg, uint64_t off)
 {
@@ -667,6 +699,8 @@ static int repair_segment(struct repair *r, size_t i, size_t n)
             continue;
         }
         /* nothing valid follows in this segment */
+        if (end.stop == LTL__FRAME_END && next && next->base == seq)
+            return clear_stray(r, seg, off, garbage); /* the data is whole; stray bytes after it */
         uint64_t to = garbage;
         if (next) {
             uint64_t need = ltl__align8(off + (next->base - seq) * LTL__LOST_MIN);

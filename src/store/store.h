@@ -389,6 +389,10 @@ int ltl__log_walk(struct ltl_db *db, uint64_t from, uint64_t to, ltl__frame_fn f
  * (cut what is ahead or differs, append what is missing); what it did goes
  * to note. Sets db->tree. */
 int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note) LTL__WUR;
+/* The first leaf in [from, size) whose append completed an inner node that is
+ * not the hash of its children (*out; LTL__NO_SEQ when every one is). */
+int ltl__tree_first_bad_node(struct ltl__tree *t, uint64_t from, uint64_t size,
+                             uint64_t *out) LTL__WUR;
 /* The hash index for proofs: the writer's, or a read-only view, refreshed. */
 int ltl__tree_for_reading(struct ltl_db *db, struct ltl__tree **out) LTL__WUR;
 
@@ -398,6 +402,11 @@ typedef int (*ltl__checkpoint_fn)(void *ctx, uint64_t index, const char *text, s
                                   uint64_t off);
 int ltl__checkpoints_each(struct ltl_db *db, ltl__checkpoint_fn fn, void *ctx,
                           uint64_t *out_end) LTL__WUR;
+/* Repair: a checkpoints file that does not read (LTL_ECORRUPT) is rewritten
+ * with the entries that check out (checksum, or signature by the check key);
+ * the original is kept under STORE/repair/. *event: the _ltl event (caller
+ * frees), NULL when nothing was done. */
+int ltl__checkpoints_repair(struct ltl_db *db, bool dry_run, char **event) LTL__WUR;
 /* Append a checkpoint text (one write, fdatasync). */
 int ltl__checkpoints_append(struct ltl_db *db, const char *text, size_t len) LTL__WUR;
 /* The checkpoint of the given size (LTL__NO_SEQ: the last one), its text and

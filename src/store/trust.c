@@ -201,6 +201,44 @@ static int append_leaf(void *vctx, struct ltl__segment *seg, uint64_t off,
     return rc;
 }
 
+#define NODE_CHUNK 16384 /* tree entries read at a time */
+
+int ltl__tree_first_bad_node(struct ltl__tree *t, uint64_t from, uint64_t size, uint64_t *out)
+{
+    *out = LTL__NO_SEQ;
+    struct ltl__frontier f;
+    int rc = ltl__tree_frontier(&f, t, from);
+    if (rc)
+        return rc;
+    unsigned char(*stored)[LTL__HASH_SIZE] = ltl__malloc((size_t)NODE_CHUNK * LTL__HASH_SIZE);
+    if (!stored)
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    uint64_t e = ltl__tree_entries(from), end = ltl__tree_entries(size);
+    uint64_t first = e, n = 0;
+    for (uint64_t leaf = from; leaf < size && rc == LTL_OK && *out == LTL__NO_SEQ; leaf++) {
+        /* the entries of this append: the leaf, then its new parents */
+        size_t count = 1 + (size_t)__builtin_ctzll(~leaf);
+        if (e + count > first + n) {
+            first = e;
+            n = end - e < NODE_CHUNK ? end - e : NODE_CHUNK;
+            if ((rc = ltl__tree_read_entries(stored, t, first, (size_t)n)))
+                break;
+        }
+        unsigned char made[64][LTL__HASH_SIZE];
+        size_t got;
+        if ((rc = ltl__frontier_append(made, &got, &f, stored[e - first])))
+            break;
+        for (size_t i = 1; i < got; i++)
+            if (memcmp(made[i], stored[e - first + i], LTL__HASH_SIZE) != 0) {
+                *out = leaf;
+                break;
+            }
+        e += got;
+    }
+    ltl__free(stored);
+    return rc;
+}
+
 int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
 {
     char *path = ltl__path_join(db->log_dir, LTL__TREE_FILE);
@@ -255,6 +293,19 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
             note_add(note, "%s: leaf %" PRIu64 " did not match the log: cut there", LTL__TREE_FILE,
                      c.mismatch);
             size = c.mismatch;
+        }
+    }
+    if (db->flags & LTL_OPEN_REPAIR) {
+        /* a repair also recomputes every inner node from the checked leaves */
+        uint64_t bad;
+        if ((rc = ltl__tree_first_bad_node(t, 0, size, &bad)))
+            goto out;
+        if (bad != LTL__NO_SEQ) {
+            if ((rc = ltl__tree_truncate(t, bad)))
+                goto out;
+            note_add(note, "%s: the node completed by leaf %" PRIu64 " was damaged: cut there",
+                     LTL__TREE_FILE, bad);
+            size = bad;
         }
     }
     if (size < next_seq) {
@@ -379,8 +430,20 @@ int ltl__checkpoints_each(struct ltl_db *db, ltl__checkpoint_fn fn, void *ctx, u
             goto out;
         }
         size_t text_at = (size_t)(nl - buf.data) + 1;
-        if (len >= buf.len - text_at)
-            break; /* the last entry, cut short by a crash while appending */
+        if (len >= buf.len - text_at) {
+            /* the last entry, cut short by a crash while appending; unless its bytes
+             * are all there and check out, when it is its length that was damaged */
+            size_t have = buf.len - text_at;
+            if (have > 0 && buf.data[buf.len - 1] == '\n' &&
+                ltl__crc32c(0, buf.data + text_at, have - 1) == crc) {
+                rc = ltl__errf(LTL_ECORRUPT,
+                               "%s offset %zu: checkpoint entry %" PRIu64
+                               " is damaged (its length says %llu bytes, it has %zu)",
+                               path, pos, index, len, have - 1);
+                goto out;
+            }
+            break;
+        }
         if (buf.data[text_at + len] != '\n' ||
             ltl__crc32c(0, buf.data + text_at, (size_t)len) != crc) {
             rc = ltl__errf(LTL_ECORRUPT,
@@ -399,6 +462,167 @@ out:
         *out_end = end;
     ltl__buf_free(&buf);
     ltl__free(path);
+    return rc;
+}
+
+/* ---- repairing the checkpoints file ----
+ * Entries are kept when their checksum holds, or when their text is a
+ * checkpoint of this store whose signature checks out with the check key (the
+ * header was damaged, the statement was not). What cannot be trusted is
+ * dropped; the original file is kept in the repair folder. */
+
+struct cp_entry {
+    size_t at, len; /* the text */
+};
+
+/* The checkpoint texts the file's bytes hold, header damage or not. */
+static int cp_salvage(struct ltl_db *db, const char *data, size_t size, struct cp_entry **out,
+                      size_t *n, size_t *dropped)
+{
+    const struct ltl__check_key *k = db->keys.have_check ? &db->keys.check : NULL;
+    *out = NULL;
+    *n = *dropped = 0;
+    size_t pos = 0;
+    while (pos < size) {
+        const char *p = data + pos;
+        /* the next entry header starts at the magic after this one */
+        const char *next = NULL;
+        for (const char *q = p + 1; q + strlen(CP_MAGIC) <= data + size; q++) {
+            q = memchr(q, '\n', (size_t)(data + size - q));
+            if (!q)
+                break;
+            if ((size_t)(data + size - q - 1) >= strlen(CP_MAGIC) &&
+                memcmp(q + 1, CP_MAGIC, strlen(CP_MAGIC)) == 0) {
+                next = q + 1;
+                break;
+            }
+        }
+        size_t end = next ? (size_t)(next - data) : size;
+        const char *nl = memchr(p, '\n', end - pos);
+        bool kept = false;
+        if (nl && end - (size_t)(nl + 1 - data) >= 1 && data[end - 1] == '\n') {
+            size_t text_at = (size_t)(nl + 1 - data), len = end - 1 - text_at;
+            unsigned long long hlen = 0;
+            unsigned crc = 0;
+            bool header_ok = strncmp(p, CP_MAGIC, strlen(CP_MAGIC)) == 0 &&
+                             sscanf(p + strlen(CP_MAGIC), "%llu %8x", &hlen, &crc) == 2;
+            struct ltl__checkpoint cp;
+            if (header_ok && hlen == len && ltl__crc32c(0, data + text_at, len) == crc)
+                kept = true;
+            else if (k && ltl__checkpoint_parse(&cp, data + text_at, len, k) == LTL_OK &&
+                     cp.verified)
+                kept = true; /* the signature vouches for the text */
+            ltl__err_restate();
+            if (kept) {
+                struct cp_entry *e = ltl__realloc(*out, (*n + 1) * sizeof(*e));
+                if (!e)
+                    return ltl__errf(LTL_ENOMEM, "out of memory");
+                *out = e;
+                e[(*n)++] = (struct cp_entry){text_at, len};
+            }
+        }
+        if (!kept)
+            (*dropped)++;
+        pos = end;
+    }
+    return LTL_OK;
+}
+
+int ltl__checkpoints_repair(struct ltl_db *db, bool dry_run, char **event)
+{
+    *event = NULL;
+    int rc = ltl__checkpoints_each(db, NULL, NULL, NULL);
+    if (rc != LTL_ECORRUPT)
+        return rc; /* readable (a torn last entry is a writer's to cut) */
+    char *why = ltl__strdup(ltl__err_current());
+    ltl__err_restate();
+    char *path = checkpoints_path(db), *tmp = path ? ltl__sprintf("%s.tmp", path) : NULL;
+    ltl__buf buf = {0}, text = {0};
+    struct cp_entry *entries = NULL;
+    size_t n = 0, dropped = 0;
+    char *aside = NULL, *dest = NULL;
+    struct stat st;
+    int fd = -1;
+    if (!tmp) {
+        rc = ltl__errf(LTL_ENOMEM, "out of memory");
+        goto out;
+    }
+    if ((fd = db->io->open(db->io, path, O_RDONLY, 0)) < 0 || db->io->fstat(db->io, fd, &st) < 0) {
+        rc = ltl__err_sys(errno, "open %s", path);
+        goto out;
+    }
+    if ((uint64_t)st.st_size > CP_FILE_MAX) {
+        rc = ltl__errf(LTL_ETOOBIG, "%s is too big to repair", path);
+        goto out;
+    }
+    if ((rc = ltl__buf_reserve(&buf, (size_t)st.st_size + 1)))
+        goto out;
+    ssize_t got = ltl__io_pread_full(db->io, fd, buf.data, (size_t)st.st_size, 0);
+    db->io->close(db->io, fd);
+    fd = -1;
+    if (got < 0) {
+        rc = ltl__err_sys(errno, "read %s", path);
+        goto out;
+    }
+    buf.len = (size_t)got;
+    if ((rc = cp_salvage(db, buf.data, buf.len, &entries, &n, &dropped)))
+        goto out;
+    ltl__log(&db->log, LTL_LOG_WARN,
+             "repair%s: checkpoints: %s; %s it with the %zu entries that check out (%zu dropped)",
+             dry_run ? " (dry run)" : "", why ? why : "damaged",
+             dry_run ? "would rewrite" : "rewrote", n, dropped);
+    if (dry_run)
+        goto out;
+    for (size_t i = 0; i < n && rc == LTL_OK; i++) {
+        const char *t = buf.data + entries[i].at;
+        size_t len = entries[i].len;
+        rc = ltl__buf_appendf(&text, CP_MAGIC "%zu %08x\n", len, ltl__crc32c(0, t, len));
+        if (!rc)
+            rc = ltl__buf_append(&text, t, len);
+        if (!rc)
+            rc = ltl__buf_append(&text, "\n", 1);
+    }
+    if (rc)
+        goto out;
+    /* the original goes aside first; the new file replaces it whole */
+    if ((rc = ltl__aside_dir(db, &aside)) || !(dest = ltl__path_join(aside, "checkpoints")) ||
+        (rc = ltl__copy_range(db, path, 0, buf.len, dest)))
+        goto out;
+    if (ltl__io_fsync_dir(db->io, aside) < 0) {
+        rc = ltl__err_sys(errno, "fsync %s", aside);
+        goto out;
+    }
+    if ((fd = db->io->open(db->io, tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644)) < 0 ||
+        ltl__io_pwrite_full(db->io, fd, text.data ? text.data : "", text.len, 0) < 0 ||
+        db->io->fsync(db->io, fd) < 0) {
+        rc = ltl__err_sys(errno, "write %s", tmp);
+        goto out;
+    }
+    db->io->close(db->io, fd);
+    fd = -1;
+    if (db->io->rename(db->io, tmp, path) < 0 || ltl__io_fsync_dir(db->io, db->path) < 0) {
+        rc = ltl__err_sys(errno, "replace %s", path);
+        goto out;
+    }
+    *event = ltl__sprintf("{\"event\":\"repair\",\"action\":\"checkpoints\",\"kept\":%zu,"
+                          "\"dropped\":%zu,\"moved\":[\"%s\"]}",
+                          n, dropped, ltl__store_rel(db, dest));
+    if (!*event)
+        rc = ltl__errf(LTL_ENOMEM, "out of memory");
+    pthread_mutex_lock(&db->cp_mu);
+    db->cp_cache.valid = false;
+    pthread_mutex_unlock(&db->cp_mu);
+out:
+    if (fd >= 0)
+        db->io->close(db->io, fd);
+    ltl__free(entries);
+    ltl__buf_free(&buf);
+    ltl__buf_free(&text);
+    ltl__free(dest);
+    ltl__free(aside);
+    ltl__free(tmp);
+    ltl__free(path);
+    ltl__free(why);
     return rc;
 }
 
@@ -574,6 +798,28 @@ int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__bu
         (rc = ltl__tree_inclusion(&proof, t, seq, cp.size)) ||
         (rc = ltl__read_seq(db, seq, &body, &b, &body_len)))
         goto out;
+    if (b.kind == LTL_KIND_LOST) {
+        rc = ltl__errf(LTL_ENOTFOUND,
+                       "record %" PRIu64 " was lost to damage (ltl repair replaced it by a "
+                       "lost-record marker): there is no record to prove",
+                       seq);
+        goto out;
+    }
+    /* A proof handed out must hold: the hash index it comes from may be damaged */
+    unsigned char leaf[LTL__HASH_SIZE];
+    if ((rc = ltl__hash_leaf(leaf, (unsigned char *)body.data + LTL__FRAME_HEADER, body_len)))
+        goto out;
+    if (ltl__verify_inclusion(leaf, seq, cp.size,
+                              (const unsigned char(*)[LTL__HASH_SIZE])proof.hash, proof.count,
+                              cp.root) != LTL_OK) {
+        ltl__err_restate();
+        rc = ltl__errf(LTL_ECORRUPT,
+                       "%s is damaged: the proof of record %" PRIu64 " it gives does not lead to "
+                       "the root of the checkpoint of size %" PRIu64
+                       " (ltl verify says where; ltl repair rebuilds it from the log)",
+                       LTL__TREE_FILE, seq, cp.size);
+        goto out;
+    }
     /* the record's body travels in the proof: check-proof needs no store */
     rc = ltl__tlog_proof_format(out, seq, &proof, cptext.data, cptext.len,
                                 body.data + LTL__FRAME_HEADER, body_len);
@@ -593,8 +839,22 @@ int ltl__proof_consistency(struct ltl_db *db, uint64_t old_size, uint64_t new_si
     if (rc == LTL_OK && old_size > cp.size)
         rc = ltl__errf(LTL_EINVAL, "the old size %" PRIu64 " is larger than the new %" PRIu64,
                        old_size, cp.size);
+    unsigned char old_root[LTL__HASH_SIZE];
     if (rc == LTL_OK && (rc = ltl__tree_for_reading(db, &t)) == LTL_OK &&
-        (rc = ltl__tree_consistency(&proof, t, old_size, cp.size)) == LTL_OK)
+        (rc = ltl__tree_consistency(&proof, t, old_size, cp.size)) == LTL_OK &&
+        (rc = ltl__tree_root(old_root, t, old_size)) == LTL_OK &&
+        ltl__verify_consistency(old_size, cp.size, old_root, cp.root,
+                                (const unsigned char(*)[LTL__HASH_SIZE])proof.hash,
+                                proof.count) != LTL_OK) {
+        /* a proof handed out must hold: the hash index it comes from may be damaged */
+        ltl__err_restate();
+        rc = ltl__errf(LTL_ECORRUPT,
+                       "%s is damaged: the consistency proof from size %" PRIu64
+                       " it gives does not lead to the root of the checkpoint of size %" PRIu64
+                       " (ltl verify says where; ltl repair rebuilds it from the log)",
+                       LTL__TREE_FILE, old_size, cp.size);
+    }
+    if (rc == LTL_OK)
         rc = ltl__consistency_proof_format(out, old_size, &proof, cptext.data, cptext.len);
     ltl__buf_free(&cptext);
     return rc;

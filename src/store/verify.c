@@ -229,40 +229,12 @@ static int seg_task(void *arg)
  * leaf `from` on; the nodes completing before `from` are taken as stored. */
 static int check_inner_nodes(struct verify_run *run, uint64_t from)
 {
-    struct ltl__frontier f;
-    int rc = ltl__tree_frontier(&f, run->tree, from);
-    if (rc)
-        return rc;
-    unsigned char(*stored)[LTL__HASH_SIZE] = ltl__malloc((size_t)LEAF_CHUNK * LTL__HASH_SIZE);
-    if (!stored)
-        return ltl__errf(LTL_ENOMEM, "out of memory");
-    uint64_t e = ltl__tree_entries(from), end = ltl__tree_entries(run->tree_size);
-    uint64_t first = e, n = 0;
-    for (uint64_t leaf = from; leaf < run->tree_size && rc == LTL_OK; leaf++) {
-        /* the entries of this append: the leaf, then its new parents */
-        size_t count = 1 + (size_t)__builtin_ctzll(~leaf);
-        if (e + count > first + n) {
-            first = e;
-            n = end - e < LEAF_CHUNK ? end - e : LEAF_CHUNK;
-            if ((rc = ltl__tree_read_entries(stored, run->tree, first, (size_t)n)))
-                break;
-        }
-        unsigned char made[64][LTL__HASH_SIZE];
-        size_t got;
-        if ((rc = ltl__frontier_append(made, &got, &f, stored[e - first])))
-            break;
-        for (size_t i = 1; i < got; i++)
-            if (memcmp(made[i], stored[e - first + i], LTL__HASH_SIZE) != 0) {
-                problem_set(&run->problem, leaf, "", 0,
-                            "%s: the node completed by leaf %" PRIu64
-                            " is not the hash of its children",
-                            LTL__TREE_FILE, leaf);
-                leaf = run->tree_size; /* stop */
-                break;
-            }
-        e += got;
-    }
-    ltl__free(stored);
+    uint64_t bad;
+    int rc = ltl__tree_first_bad_node(run->tree, from, run->tree_size, &bad);
+    if (rc == LTL_OK && bad != LTL__NO_SEQ)
+        problem_set(&run->problem, bad, "", 0,
+                    "%s: the node completed by leaf %" PRIu64 " is not the hash of its children",
+                    LTL__TREE_FILE, bad);
     return rc;
 }
 
