@@ -213,7 +213,18 @@ static int seq_sync(struct ns_walk *w, struct ns_frame *f, const struct ns_cell 
     return LTL_OK;
 }
 
-const struct ns_module ns_mod_seq = {"seq", NSM_GROWS, NULL, find_record, map_seqs, seq_sync, NULL};
+/* /seq/N: with no listing to go by (the end of the log is damaged), the
+ * record itself says whether it is there. */
+static int find_seq(struct ns_walk *w, struct ns_frame *dir, const struct ns_cell *cell,
+                    const char *name, size_t len, struct ns_spec *out)
+{
+    uint64_t seq;
+    if (!cell && ns_parse_seq(name, len, &seq))
+        return ns_record_spec(w, dir->tree, seq, out);
+    return find_record(w, dir, cell, name, len, out);
+}
+
+const struct ns_module ns_mod_seq = {"seq", NSM_GROWS, NULL, find_seq, map_seqs, seq_sync, NULL};
 
 /* ---- /topics ------------------------------------------------------------------------------ */
 

@@ -344,7 +344,22 @@ static int resolve(struct ns_walk *w, struct ns_frame *f, const char *name, size
             spec = (struct ns_spec){.neg_policy = -1, .seq = UINT64_MAX};
     }
     if (!fixed_miss) {
-        if ((rc = cell_locked(w, f, &cell)))
+        rc = cell_locked(w, f, &cell);
+        if (rc == LTL_ECORRUPT && f->module && f->module->find && (f->module->flags & NSM_GROWS)) {
+            /* The listing cannot be made (the end of the log is damaged), but a
+             * member that reads on its own (a record before the damage) is still
+             * there: a find without the listing says so, else the damage stands. */
+            char why[LTL__LOG_LINE_MAX];
+            snprintf(why, sizeof(why), "%s", ltl__err_current());
+            ltl__err_restate();
+            rc = f->module->find(w, f, NULL, name, len, &spec);
+            if (rc == LTL_OK)
+                return ns_insert(w, f, name, len, &spec, out);
+            spec_drop(&spec);
+            ltl__err_restate();
+            return ltl__errf(LTL_ECORRUPT, "%s", why);
+        }
+        if (rc)
             return rc;
         rc = f->module && f->module->find ? f->module->find(w, f, cell, name, len, &spec)
                                           : LTL_ENOTFOUND;

@@ -173,6 +173,34 @@ enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
     return LTL__FRAME_OK;
 }
 
+bool ltl__frame_padding_only(const unsigned char *p, size_t avail, uint64_t salt, uint64_t max_len)
+{
+    if (avail < LTL__FRAME_HEADER)
+        return false;
+    uint32_t len = ltl__get_u32(p);
+    uint64_t fsize = ltl__frame_size(len);
+    if (len < LTL__BODY_HEADER + 1 || len > max_len || fsize > avail || fsize > 4096 + (1u << 30))
+        return false;
+    /* the padding is outside the checksum: with it zeroed, is the frame whole? */
+    unsigned char tail[8] = {0};
+    size_t pad = (size_t)(fsize - LTL__FRAME_HEADER - len);
+    bool dirty = false;
+    for (size_t i = 0; i < pad; i++)
+        dirty = dirty || p[LTL__FRAME_HEADER + len + i] != 0;
+    if (!dirty)
+        return false;
+    unsigned char *copy = ltl__malloc((size_t)fsize);
+    if (!copy)
+        return false;
+    memcpy(copy, p, (size_t)fsize);
+    memcpy(copy + LTL__FRAME_HEADER + len, tail, pad);
+    struct ltl__body b;
+    uint64_t size;
+    bool ok = ltl__frame_decode(&b, &size, copy, (size_t)fsize, salt, max_len) == LTL__FRAME_OK;
+    ltl__free(copy);
+    return ok;
+}
+
 int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t len)
 {
     if (len < LTL__BODY_HEADER + 1)

@@ -184,8 +184,8 @@ int ltl__repair_store_header(struct ltl_db *db, bool dry_run)
     }
     char id[33];
     ltl__hex_encode(id, votes[best].id, 16);
-    say(&r, "%s: %s; %s it from the segment headers (store id %s, %u of %zu segments)",
-        LTL__HEADER_FILE, why ? why : "damaged", r.dry ? "would rebuild" : "rebuilt", id,
+    say(&r, "%s; %s it from the segment headers (store id %s, %u of %zu segments)",
+        why && why[0] ? why : "damaged store header", r.dry ? "would rebuild" : "rebuilt", id,
         votes[best].votes, n);
     if (r.dry) {
         /* go on as if it had been rebuilt, so the rest can be judged */
@@ -303,10 +303,8 @@ static int repair_seg_header(struct repair *r, struct ltl__segment *seg)
                        seg->name, why ? why : "damaged header");
         goto out;
     }
-    say(r,
-        "segment %s: %s; %s the header from the file name, %s and the salt its frames "
-        "check out with",
-        seg->name, why ? why : "damaged header", r->dry ? "would rewrite" : "rewrote",
+    say(r, "%s; %s the header from the file name, %s and the salt its frames check out with",
+        why && why[0] ? why : "damaged segment header", r->dry ? "would rewrite" : "rewrote",
         LTL__HEADER_FILE);
     if (r->dry)
         goto out;
@@ -594,6 +592,61 @@ static int clear_stray(struct repair *r, struct ltl__segment *seg, uint64_t from
     return rc;
 }
 
+/* A frame whose only fault is non-zero padding (no checksum covers it) keeps
+ * its record: the padding is zeroed (a copy kept). *fixed says whether it was
+ * such a frame. */
+static int fix_padding(struct repair *r, struct ltl__segment *seg, uint64_t off, bool *fixed,
+                       uint64_t *frame_size)
+{
+    struct ltl_db *db = r->db;
+    *fixed = false;
+    unsigned char head[LTL__FRAME_HEADER];
+    if (ltl__io_pread_full(db->io, seg->fd, head, sizeof(head), (off_t)off) !=
+        (ssize_t)sizeof(head))
+        return LTL_OK;
+    uint64_t fsize = ltl__frame_size(ltl__get_u32(head));
+    if (off + fsize > seg->file_size || fsize > (1u << 30))
+        return LTL_OK;
+    ltl__buf buf = {0};
+    int rc = ltl__buf_reserve(&buf, (size_t)fsize);
+    if (rc)
+        return rc;
+    if (ltl__io_pread_full(db->io, seg->fd, buf.data, (size_t)fsize, (off_t)off) ==
+            (ssize_t)fsize &&
+        ltl__frame_padding_only((unsigned char *)buf.data, (size_t)fsize, seg->salt,
+                                seg->file_size - off))
+        *fixed = true;
+    if (*fixed) {
+        *frame_size = fsize;
+        uint32_t len = ltl__get_u32(head);
+        uint64_t pad_at = off + LTL__FRAME_HEADER + len, pad = fsize - LTL__FRAME_HEADER - len;
+        say(r,
+            "segment %s offset %" PRIu64 ": the padding after the record there was "
+            "overwritten (the record is whole); %s",
+            seg->name, pad_at, r->dry ? "would zero it" : "zeroed it");
+        if (!r->dry) {
+            static const unsigned char zeros[8];
+            char name[96], *kept = NULL;
+            snprintf(name, sizeof(name), "%s.from-%" PRIu64, seg->name, off);
+            if ((rc = keep_bytes(r, seg->path, off, off + fsize, name, &kept)) == LTL_OK)
+                rc = write_at(db, seg->path, zeros, (size_t)pad, pad_at);
+            ltl__buf ev = {0};
+            if (rc == LTL_OK &&
+                ltl__buf_appendf(&ev,
+                                 "{\"event\":\"repair\",\"action\":\"padding\",\"segment\":"
+                                 "\"%s\",\"offset\":%" PRIu64 ",\"moved\":[\"%s\"]}",
+                                 seg->name, pad_at, kept ? kept : ""))
+                rc = ltl__errf(LTL_ENOMEM, "out of memory");
+            if (rc == LTL_OK)
+                rc = event_add(db, &ev);
+            ltl__buf_free(&ev);
+            ltl__free(kept);
+        }
+    }
+    ltl__buf_free(&buf);
+    return rc;
+}
+
 /* Does the durable point lie beyond (seg, off)? */
 static bool promised(const struct repair *r, const struct ltl__segment *seg, uint64_t off)
 {
@@ -679,8 +732,25 @@ static int repair_segment(struct repair *r, size_t i, size_t n)
                                 : "records the log was written up to are missing");
             return rc;
         }
-        if (!below)
+        if (!below) {
+            if (r->dry && !clean_end)
+                say(r,
+                    "segment %s offset %" PRIu64 ": %" PRIu64 " bytes of a crash tail (after "
+                    "the point the log was written up to); would clear them, as recovery does",
+                    seg->name, off, garbage > off ? garbage - off : 0);
             return LTL_OK; /* a crash tail: recovery deals with it */
+        }
+        bool fixed = false;
+        uint64_t fsize = 0;
+        if (end.stop == LTL__FRAME_BAD_BODY && (rc = fix_padding(r, seg, off, &fixed, &fsize)))
+            return rc;
+        if (fixed && !r->dry)
+            continue; /* the record is whole: walk on from it */
+        if (fixed) {  /* a dry run walks on after what it would fix */
+            off += fsize;
+            seq++;
+            continue;
+        }
         /* damage: find where valid frames resume */
         bool found;
         uint64_t at = 0, resume_seq = 0;

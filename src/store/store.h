@@ -118,6 +118,9 @@ enum ltl__frame_status ltl__frame_decode(struct ltl__body *out, uint64_t *size,
                                          const unsigned char *p, size_t avail, uint64_t salt,
                                          uint64_t max_len);
 
+/* Is the frame at p whole but for non-zero padding (which no checksum covers)? */
+bool ltl__frame_padding_only(const unsigned char *p, size_t avail, uint64_t salt, uint64_t max_len);
+
 /* Decode a record body on its own (a proof carries one): LTL_OK, LTL_EPARSE. */
 int ltl__body_decode(struct ltl__body *out, const unsigned char *body, size_t len) LTL__WUR;
 
