@@ -12,7 +12,6 @@
 
 enum { F_JSONL = 1, F_JSON, F_FLAT, F_TABLE, F_CSV };
 
-
 /* The text of field `name` of rec into buf: strings decoded, other JSON as
  * written; "" when missing. */
 static void field_value(char **buf, size_t *cap, const ltl_record *rec, const char *name)
@@ -74,6 +73,15 @@ static void field_value(char **buf, size_t *cap, const ltl_record *rec, const ch
         o = len;
     }
     (*buf)[o] = '\0';
+}
+
+/* Are all fields envelope fields (@seq, @ts...), and is there one at least? */
+static bool envelope_fields(const struct cli_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->names[i][0] != '@')
+            return false;
+    return f->n > 0;
 }
 
 static void csv_cell(const char *s)
@@ -279,6 +287,10 @@ static int query_run(struct cli *cli, int argc, char **argv)
         !cli_fields_parse(&fields, "@seq,@ts,@topic,message")) {
         return cli_fail(cli, EXIT_FAILURE_, "out of memory");
     }
+    /* a count, or envelope fields only: records sealed with a read key we lack
+     * need not be opened (unless the query's terms read their payload) */
+    if (count || ((format == F_TABLE || format == F_CSV) && envelope_fields(&fields)))
+        qo.flags |= LTL_QUERY_ENVELOPE;
     ltl_db *db;
     if ((code = cli_open(cli, &db, LTL_OPEN_READONLY))) {
         cli_fields_free(&fields);
@@ -370,7 +382,7 @@ static int query_run(struct cli *cli, int argc, char **argv)
         table_flush(&table);
     if (format == F_JSON && !count)
         fputs(n ? "\n]\n" : "]\n", stdout);
-    if (count)
+    if (count && (rc == LTL_OK || rc == LTL_DONE)) /* never a partial count */
         printf("%" PRIu64 "\n", n);
     if (rc != LTL_OK && rc != LTL_DONE)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot run the query");
