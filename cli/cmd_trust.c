@@ -197,6 +197,13 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot verify");
         goto out;
     }
+    /* a check key says whose log this must be; without a checkpoint it signed,
+     * nothing here shows that: never a plain ok (exit 0, docs/TRUST.md) */
+    const char *unproven = r.ok && r.check_key && r.signed_checkpoints == 0
+                               ? "no checkpoint is signed by the check key (keys.check, or "
+                                 "that of keys.write), so nothing shows who wrote this log; "
+                                 "'ltl checkpoint' with keys.write set signs one"
+                               : NULL;
     if (json) {
         printf("{\"ok\":%s,\"mode\":\"%s\",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
                ",\"from_seq\":%" PRIu64 ",\"segments\":%" PRIu64 ",\"tree_size\":%" PRIu64
@@ -208,6 +215,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         if (against)
             printf(",\"against_size\":%" PRIu64 ",\"against_signed\":%s", r.against_size,
                    r.against_signed ? "true" : "false");
+        if (unproven) {
+            printf(",\"warning\":");
+            json_string(unproven);
+        }
         if (!r.ok) {
             printf(",\"problem\":");
             json_string(r.problem);
@@ -220,8 +231,9 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         printf("}\n");
     } else if (r.ok) {
         double mb = (double)r.bytes / 1e6;
-        printf("ok: %" PRIu64 " records (%.1f MB in %" PRIu64 " segment(s), %.0f MB/s)", r.records,
-               mb, r.segments, r.seconds > 0 ? mb / r.seconds : 0);
+        printf("%s: %" PRIu64 " records (%.1f MB in %" PRIu64 " segment(s), %.0f MB/s)",
+               unproven ? "ok, but no signed checkpoint" : "ok", r.records, mb, r.segments,
+               r.seconds > 0 ? mb / r.seconds : 0);
         if (vo.mode == LTL_VERIFY_TAIL)
             printf(" from seq %" PRIu64, r.from_seq);
         printf("; hash index of %" PRIu64 " leaves; %" PRIu64 " checkpoint(s), %" PRIu64
@@ -236,7 +248,15 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                      "%" PRIu64 " newest records are past the hash index (a writer is "
                      "appending): their frames were checked",
                      r.unhashed);
-        if (r.checkpoints > r.signed_checkpoints)
+        if (unproven) {
+            fflush(stdout); /* the warning follows the line it qualifies */
+            fprintf(stderr, "ltl verify: warning: %s\n", unproven);
+        } else if (r.checkpoints > r.signed_checkpoints && r.check_key)
+            cli_note(cli,
+                     "%" PRIu64 " checkpoint(s) before the first signed one are unsigned (made "
+                     "before keys.write was set)",
+                     r.checkpoints - r.signed_checkpoints);
+        else if (r.checkpoints > r.signed_checkpoints)
             cli_note(cli, "%" PRIu64 " checkpoint(s) not checked against a signature (%s)",
                      r.checkpoints - r.signed_checkpoints,
                      "configure keys.check or keys.write to check them");
@@ -275,7 +295,9 @@ const struct cli_command cmd_verify = {
     "  -j, --threads N    segments checked at once (default: one per CPU)\n"
     "\n"
     "On failure it exits with code 9 and names the first bad seq, the file and\n"
-    "the byte offset.\n"};
+    "the byte offset. With a check key configured and no checkpoint signed by it,\n"
+    "it exits 0 but says \"ok, but no signed checkpoint\" and warns: nothing then\n"
+    "shows who wrote the log (docs/TRUST.md).\n"};
 
 /* ---- proof ------------------------------------------------------------------ */
 

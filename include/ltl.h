@@ -558,6 +558,9 @@ typedef struct ltl_verify_report {
     uint64_t bad_offset;         /**< byte offset of the problem in that file */
     char problem[512];           /**< what is wrong, "" when ok */
     double seconds;              /**< how long it took */
+    int check_key;               /**< 1 when a check key is configured (keys.check or keys.write):
+                                      then signed_checkpoints == 0 means nothing shows who wrote
+                                      the log, which callers must say (docs/TRUST.md) */
 } ltl_verify_report;
 
 /**

@@ -72,7 +72,9 @@ int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opt
     if (opts->version != LTL_VERIFY_OPTIONS_VERSION ||
         (opts->mode != LTL_VERIFY_FULL && opts->mode != LTL_VERIFY_TAIL))
         return ltl__err_end(db, ltl__errf(LTL_EINVAL, "bad ltl_verify_options"));
-    return ltl__err_end(db, ltl__verify(out, db, opts));
+    int rc = ltl__verify(out, db, opts);
+    out->check_key = db->keys.have_check;
+    return ltl__err_end(db, rc);
 }
 
 int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size)

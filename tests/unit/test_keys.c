@@ -7,7 +7,7 @@
  * without the store's read key or with another one is refused before it
  * writes anything, the key changes only through ltl_keys_rotate_read() (a
  * record in _ltl), after which keys.read lists the new key and the old one
- * and every record reads back.
+ * and every record reads back; and verify says whether a check key is set.
  */
 #include "testutil.h"
 
@@ -469,6 +469,7 @@ static void rotation_then_every_record_reads_back(void **state)
     ltl_verify_report r;
     assert_int_equal(ltl_verify(&r, db, NULL), LTL_OK);
     assert_true(r.ok);
+    assert_false(r.check_key);
     ltl_close(db);
     fixture_free(&f);
 }
@@ -489,6 +490,38 @@ static void read_key_lists(void **state)
     fixture_free(&f);
 }
 
+static void verify_says_whether_a_check_key_is_set(void **state)
+{
+    (void)state;
+    char *dir = tu_tmpdir();
+    char *store = tu_path(dir, "store"), *wkey = tu_path(dir, "log.wkey"),
+         *ckey = tu_path(dir, "log.ckey");
+    ltl_error err;
+    assert_int_equal(ltl_keygen(&err, "log", wkey, ckey), LTL_OK);
+    ltl_options opts = LTL_OPTIONS_INIT;
+    opts.flags = LTL_OPEN_CREATE | LTL_OPEN_NO_ENV;
+    ltl_db *db = NULL;
+    assert_int_equal(ltl_open(&db, store, &opts), LTL_OK);
+    assert_int_equal(ltl_append(NULL, db, NULL, "x", 1, 0), LTL_OK);
+    assert_int_equal(ltl_close(db), LTL_OK); /* an unsigned checkpoint */
+    char config[4096];
+    snprintf(config, sizeof(config), "keys.check=%s", ckey);
+    opts.flags = LTL_OPEN_READONLY | LTL_OPEN_NO_ENV;
+    opts.config = config;
+    assert_int_equal(ltl_open(&db, store, &opts), LTL_OK);
+    ltl_verify_report r;
+    assert_int_equal(ltl_verify(&r, db, NULL), LTL_OK);
+    assert_true(r.ok);
+    assert_true(r.check_key);
+    assert_int_equal(r.signed_checkpoints, 0);
+    assert_int_equal(r.checkpoints, 1);
+    ltl_close(db);
+    free(store);
+    free(wkey);
+    free(ckey);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -497,6 +530,7 @@ int main(void)
         cmocka_unit_test(writer_needs_the_stores_read_key),
         cmocka_unit_test(rotation_then_every_record_reads_back),
         cmocka_unit_test(read_key_lists),
+        cmocka_unit_test(verify_says_whether_a_check_key_is_set),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
