@@ -143,34 +143,58 @@ static bool sealed_with(struct ltl_db *db, uint64_t manifest_seq, uint32_t *id)
     return named;
 }
 
+/* Why this handle does not open record seq: LTL_EKEY naming the read key it
+ * was sealed with (from its manifest) and what keys.read holds. */
+static int refuse(struct ltl_db *db, uint64_t seq, uint64_t manifest_seq)
+{
+    unsigned long long at = (unsigned long long)seq;
+    uint32_t id = 0;
+    bool named = sealed_with(db, manifest_seq, &id);
+    ltl__err_restate(); /* an unreadable manifest's message is not this failure's */
+    if (!db->keys.have_read && named)
+        return ltl__errf(LTL_EKEY,
+                         "record %llu is encrypted; keys.read is not set (it was sealed with read "
+                         "key %08x)",
+                         at, id);
+    if (!db->keys.have_read)
+        return ltl__errf(LTL_EKEY, "record %llu is encrypted; keys.read is not set", at);
+    char held[160];
+    held_keys(db, held, sizeof(held));
+    if (named && ltl__keys_read_find(db, id))
+        return ltl__errf(LTL_EKEY,
+                         "record %llu: read key %08x of keys.read does not open it, though it was "
+                         "sealed with that key: the record was altered or damaged (ltl verify)",
+                         at, id);
+    if (named)
+        return ltl__errf(LTL_EKEY,
+                         "record %llu is encrypted; keys.read holds %s, not the one it was sealed "
+                         "with (read key %08x)",
+                         at, held, id);
+    return ltl__errf(LTL_EKEY,
+                     "record %llu is encrypted and keys.read (%s) does not open it: it was sealed "
+                     "with another read key, or altered",
+                     at, held);
+}
+
 int ltl__record_unseal(struct ltl_db *db, struct ltl__body *b, ltl__buf *plain, bool envelope)
 {
     if (!(b->flags & LTL_RECORD_ENCRYPTED))
         return LTL_OK;
-    unsigned long long seq = (unsigned long long)b->seq;
     if (b->payload_len < LTL__SEAL_OVERHEAD)
-        return ltl__errf(LTL_ECORRUPT, "record %llu: sealed payload of %zu bytes is too short", seq,
-                         b->payload_len);
-    uint32_t id = 0;
-    bool named = sealed_with(db, b->manifest_seq, &id);
-    ltl__err_restate(); /* an unreadable manifest's message is not this call's failure */
-    const struct ltl__seal_key *key = named ? ltl__keys_read_find(db, id) : NULL;
-    char held[160];
-    if (!db->keys.have_read || (named && !key)) {
-        if (envelope)
-            return LTL_OK;
-        if (!db->keys.have_read && named)
-            return ltl__errf(LTL_EKEY,
-                             "record %llu is encrypted; keys.read is not set (it was sealed with "
-                             "read key %08x)",
-                             seq, id);
-        if (!db->keys.have_read)
-            return ltl__errf(LTL_EKEY, "record %llu is encrypted; keys.read is not set", seq);
-        held_keys(db, held, sizeof(held));
-        return ltl__errf(LTL_EKEY,
-                         "record %llu is encrypted; keys.read holds %s, not the one it was "
-                         "sealed with (read key %08x)",
-                         seq, held, id);
+        return ltl__errf(LTL_ECORRUPT, "record %llu: sealed payload of %zu bytes is too short",
+                         (unsigned long long)b->seq, b->payload_len);
+    const struct ltl__keys *k = &db->keys;
+    const struct ltl__seal_key *key = NULL; /* NULL: every key in turn */
+    if (!k->have_read)
+        goto refused;
+    if (k->nolder == 0) {
+        key = &k->seal; /* the only one: the manifest is read only to explain a failure */
+    } else {
+        uint32_t id = 0;
+        bool named = sealed_with(db, b->manifest_seq, &id);
+        ltl__err_restate(); /* an unreadable manifest: try every key */
+        if (named && !(key = ltl__keys_read_find(db, id)))
+            goto refused;
     }
     size_t len = b->payload_len - LTL__SEAL_OVERHEAD;
     if (ltl__buf_reserve(plain, len + 1))
@@ -179,28 +203,17 @@ int ltl__record_unseal(struct ltl_db *db, struct ltl__body *b, ltl__buf *plain, 
     const unsigned char *aad = (const unsigned char *)b->topic - LTL__BODY_HEADER;
     size_t aad_len = LTL__BODY_HEADER + b->topic_len;
     int rc = LTL_EKEY;
-    /* a manifest that names no key (unreadable): every key in turn */
-    for (size_t i = 0; rc == LTL_EKEY && i <= (key ? 0 : db->keys.nolder); i++) {
-        const struct ltl__seal_key *k = key ? key : i ? &db->keys.older[i - 1] : &db->keys.seal;
+    for (size_t i = 0; rc == LTL_EKEY && i <= (key ? 0 : k->nolder); i++) {
         ltl__err_restate();
-        rc = ltl__unseal((unsigned char *)plain->data, k, aad, aad_len, b->payload, b->payload_len,
-                         b->seq);
+        rc = ltl__unseal((unsigned char *)plain->data,
+                         key ? key
+                         : i ? &k->older[i - 1]
+                             : &k->seal,
+                         aad, aad_len, b->payload, b->payload_len, b->seq);
     }
     if (rc == LTL_EKEY) {
         ltl__err_restate();
-        if (envelope)
-            return LTL_OK;
-        if (key)
-            return ltl__errf(LTL_EKEY,
-                             "record %llu: read key %08x of keys.read does not open it, though "
-                             "it was sealed with that key: the record was altered or damaged "
-                             "(ltl verify)",
-                             seq, id);
-        held_keys(db, held, sizeof(held));
-        return ltl__errf(LTL_EKEY,
-                         "record %llu is encrypted and keys.read (%s) does not open it: it was "
-                         "sealed with another read key, or altered",
-                         seq, held);
+        goto refused;
     }
     if (rc)
         return rc;
@@ -209,6 +222,8 @@ int ltl__record_unseal(struct ltl_db *db, struct ltl__body *b, ltl__buf *plain, 
     b->payload_len = len;
     b->flags = (b->flags & ~(unsigned)LTL_RECORD_ENCRYPTED) | LTL_RECORD_SEALED;
     return LTL_OK;
+refused:
+    return envelope ? LTL_OK : refuse(db, b->seq, b->manifest_seq);
 }
 
 int ltl__record_key_error(struct ltl_db *db, uint64_t seq)
