@@ -84,7 +84,7 @@ struct cli_command {
 extern const struct cli_command *const cli_commands[];
 extern const struct cli_command cmd_init, cmd_append, cmd_cat, cmd_tail, cmd_stat, cmd_repair,
     cmd_config, cmd_checkpoint, cmd_verify, cmd_proof, cmd_check_proof, cmd_audit, cmd_keygen,
-    cmd_query, cmd_paths, cmd_reindex, cmd_import, cmd_export;
+    cmd_keys, cmd_query, cmd_paths, cmd_reindex, cmd_import, cmd_export;
 
 /* The namespace commands (cmd_ns.c, cmd_mount.c). */
 extern const struct cli_command cmd_get, cmd_ls, cmd_mount;

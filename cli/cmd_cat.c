@@ -33,7 +33,8 @@ static int source_open(struct source *s, ltl_db *db, const struct reader_opts *o
     ltl_query_options qo;
     ltl_query_options_init(&qo);
     qo.flags = (co->flags & LTL_CURSOR_REVERSE ? LTL_QUERY_REVERSE : 0) |
-               (co->flags & LTL_CURSOR_SYSTEM ? LTL_QUERY_SYSTEM : 0);
+               (co->flags & LTL_CURSOR_SYSTEM ? LTL_QUERY_SYSTEM : 0) |
+               (co->flags & LTL_CURSOR_ENVELOPE ? LTL_QUERY_ENVELOPE : 0);
     qo.since = co->since;
     qo.until = co->until;
     qo.topic = co->topic;
@@ -67,8 +68,10 @@ static bool parse_format(struct cli *cli, const char *arg, int *out)
         *out = LTL_FORMAT_RAW;
     else if (strcmp(arg, "pretty") == 0)
         *out = LTL_FORMAT_PRETTY;
+    else if (strcmp(arg, "envelope") == 0)
+        *out = LTL_FORMAT_ENVELOPE;
     else {
-        cli_usage_error(cli, "--format: '%s' is not one of jsonl, raw, pretty", arg);
+        cli_usage_error(cli, "--format: '%s' is not one of jsonl, raw, pretty, envelope", arg);
         return false;
     }
     return true;
@@ -168,6 +171,10 @@ static int parse_reader_opts(struct cli *cli, const struct cli_command *cmd, int
     }
     if (o->cursor.topic && strcmp(o->cursor.topic, "_ltl") == 0)
         o->cursor.flags |= LTL_CURSOR_SYSTEM;
+    /* only envelopes are shown: records sealed with a key we lack are listed too
+     * (every other format shows the message, and such a record is exit 13) */
+    if (o->format == LTL_FORMAT_ENVELOPE)
+        o->cursor.flags |= LTL_CURSOR_ENVELOPE;
     if (o->cursor.from_seq > o->cursor.to_seq)
         return cli_usage_error(cli, "--from is after --to");
     return EXIT_OK;
@@ -320,10 +327,14 @@ out:
     "  -w, --where EXPR     only records matching the query EXPR (docs/QUERY.md)\n"                \
     "      --format F       jsonl (default: one JSON object per record with envelope\n"            \
     "                       fields and \"message\"), raw (the message bytes), pretty\n"            \
-    "                       (a header line, then the message). pretty, and raw on a\n"             \
+    "                       (a header line, then the message), envelope (jsonl without\n"          \
+    "                       the message: needs no read key). pretty, and raw on a\n"               \
     "                       terminal, show control characters, terminal escapes and\n"             \
     "                       bytes that are not UTF-8 escaped (\\x1b \\r \\u202e \\xff:\n"          \
     "                       docs/OUTPUT.md); jsonl, and raw to a file or pipe, are exact\n"        \
+    "\n"                                                                                           \
+    "A message encrypted with a read key that keys.read does not hold is never\n"                  \
+    "printed: exit code 13 names the record and the key (see --format envelope).\n"                \
     "\n"                                                                                           \
     "TIME is 2026-11-21T10:00:00Z (ISO 8601, UTC unless an offset is given), a date,\n"            \
     "-15m / -2h / -7d (relative to now), today, yesterday, now, or @NANOSECONDS.\n"
@@ -331,7 +342,8 @@ out:
 const struct cli_command cmd_cat = {
     "cat", cat_run, "print records (by seq, time, topic)",
     "usage: ltl cat [--from SEQ] [--to SEQ] [--since TIME] [--until TIME] [-n N]\n"
-    "               [--reverse] [--topic T] [--where EXPR] [--all] [--format jsonl|raw|pretty]\n"
+    "               [--reverse] [--topic T] [--where EXPR] [--all]\n"
+    "               [--format jsonl|raw|pretty|envelope]\n"
     "\n"
     "Print the records of the store, oldest first.\n"
     "\n"
@@ -341,7 +353,7 @@ const struct cli_command cmd_cat = {
 const struct cli_command cmd_tail = {
     "tail", tail_run, "print the last records; -f follows new ones",
     "usage: ltl tail [-n N] [-f] [--topic T] [--where EXPR] [--since TIME]\n"
-    "                [--format jsonl|raw|pretty]\n"
+    "                [--format jsonl|raw|pretty|envelope]\n"
     "\n"
     "Print the last N records (default 10), oldest first. With -f, keep\n"
     "printing records as they are appended (woken by the file system, no\n"

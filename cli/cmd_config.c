@@ -28,6 +28,40 @@ static int print_key(void *vctx, const char *key, const char *value, const char 
     return 0;
 }
 
+/* value with each key file named by its absolute path: one file, or with
+ * `list` several separated by commas. NULL when out of memory, or with *bad
+ * (the caller frees it; errno says why) naming a file that cannot be found. */
+static char *abs_key_files(const char *value, bool list, const char **bad)
+{
+    *bad = NULL;
+    size_t cap = strlen(value) + 1, n = 0;
+    char *out = malloc(cap);
+    if (out)
+        out[0] = '\0';
+    for (const char *p = value; out && *p;) {
+        size_t len = list ? strcspn(p, ",") : strlen(p);
+        char *item = strndup(p, len), abs_path[PATH_MAX];
+        const char *use = item;
+        if (item && item[0] != '/' && !(use = realpath(item, abs_path))) {
+            *bad = item;
+            free(out);
+            return NULL;
+        }
+        size_t ulen = use ? strlen(use) : 0;
+        char *grown = use ? realloc(out, cap += ulen + 1) : NULL;
+        if (!grown) {
+            free(item);
+            free(out);
+            return NULL;
+        }
+        out = grown;
+        n += (size_t)sprintf(out + n, "%s%s", n ? "," : "", use);
+        free(item);
+        p += len + (p[len] == ',');
+    }
+    return out;
+}
+
 static int config_run(struct cli *cli, int argc, char **argv)
 {
     enum { O_ORIGIN = 1, O_HELP_KEYS, O_SYSTEM, O_USER, O_STORE };
@@ -77,6 +111,7 @@ static int config_run(struct cli *cli, int argc, char **argv)
     if (cli->durability != LTL_DURABILITY_DEFAULT)
         snprintf(flags, sizeof(flags), "durability=%s", ltl_durability_name(cli->durability));
     ltl_config *cfg = NULL;
+    char *abs_value = NULL;
     int rc = ltl_config_load(&cfg, cli->store, cli->config, flags[0] ? flags : NULL, 0);
     int code = EXIT_OK;
     if (rc &&
@@ -95,14 +130,17 @@ static int config_run(struct cli *cli, int argc, char **argv)
         }
         printf("%s\n", v);
     } else if (strcmp(action, "set") == 0 && npos == 3) {
-        /* a key file named relative to here is stored by its absolute path */
-        char abs_path[PATH_MAX];
-        if (strncmp(pos[1], "keys.", 5) == 0 && pos[2][0] && pos[2][0] != '/') {
-            if (!realpath(pos[2], abs_path)) {
-                code = cli_fail(cli, EXIT_NOTFOUND, "%s: %s", pos[2], strerror(errno));
+        /* a key file named relative to here is stored by its absolute path
+         * (keys.read may list several, separated by commas) */
+        if (strncmp(pos[1], "keys.", 5) == 0 && pos[2][0]) {
+            const char *bad = NULL;
+            if (!(abs_value = abs_key_files(pos[2], strcmp(pos[1], "keys.read") == 0, &bad))) {
+                code = bad ? cli_fail(cli, EXIT_NOTFOUND, "%s: %s", bad, strerror(errno))
+                           : cli_fail(cli, EXIT_FAILURE_, "out of memory");
+                free((void *)bad);
                 goto out;
             }
-            pos[2] = abs_path;
+            pos[2] = abs_value;
         }
         if ((rc = ltl_config_write(cfg, layer, pos[1], pos[2]))) {
             code = cli_fail_rc(cli, rc, ltl_config_errmsg(cfg), "cannot set");
@@ -125,6 +163,7 @@ static int config_run(struct cli *cli, int argc, char **argv)
         code = cli_usage_error(cli, "expected: list | get KEY | set KEY VALUE | unset KEY | files");
     }
 out:
+    free(abs_value);
     ltl_config_free(cfg);
     return code;
 }

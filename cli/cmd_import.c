@@ -492,7 +492,6 @@ struct exporter {
     struct line line, cell;
     char *fmt_buf;
     size_t fmt_cap;
-    uint64_t encrypted; /* records skipped: no read key */
 };
 
 /* One record's output line (false when out of memory). */
@@ -512,10 +511,6 @@ static bool export_record(struct exporter *x, const ltl_record *rec)
         }
         line_add(l, "\n", 1);
         return !l->nomem && cli_write(l->data, l->len);
-    }
-    if ((rec->flags & LTL_RECORD_ENCRYPTED) && !x->envelope && !x->fields->n) {
-        x->encrypted++;
-        return true;
     }
     if (x->format == X_JSON_SEQ)
         line_add(l, "\x1e", 1);
@@ -554,7 +549,7 @@ static int export_run(struct cli *cli, int argc, char **argv)
         {"all", 'a', false, O_ALL},    {NULL, 0, false, 0},
     };
     struct cli_fields fields = {0};
-    struct exporter x = {X_JSONL, false, &fields, {0}, {0}, NULL, 0, 0};
+    struct exporter x = {X_JSONL, false, &fields, {0}, {0}, NULL, 0};
     ltl_query_options qo;
     ltl_query_options_init(&qo);
     const char *expr = NULL;
@@ -643,6 +638,13 @@ static int export_run(struct cli *cli, int argc, char **argv)
     ltl_query *q = NULL;
     ltl_cursor *cur = NULL;
     int rc;
+    /* envelope fields only (@seq, @ts...): records sealed with a read key we lack
+     * are exported too; anything else needs their message (exit 13) */
+    bool envelope_only = fields.n > 0;
+    for (size_t i = 0; i < fields.n; i++)
+        envelope_only = envelope_only && fields.names[i][0] == '@';
+    if (envelope_only)
+        qo.flags |= LTL_QUERY_ENVELOPE;
     if (expr) {
         rc = ltl_query_open(&q, db, expr, &qo);
     } else {
@@ -652,7 +654,8 @@ static int export_run(struct cli *cli, int argc, char **argv)
         co.since = qo.since;
         co.until = qo.until;
         co.topic = qo.topic;
-        co.flags = qo.flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0;
+        co.flags = (qo.flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0) |
+                   (envelope_only ? LTL_CURSOR_ENVELOPE : 0);
         rc = ltl_cursor_open(&cur, db, &co);
     }
     if (rc) {
@@ -681,9 +684,6 @@ static int export_run(struct cli *cli, int argc, char **argv)
         code = EXIT_INTERRUPTED;
     else if (rc != LTL_DONE)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "export");
-    if (x.encrypted)
-        cli_note(cli, "%" PRIu64 " encrypted records left out (no read key: keys.read)",
-                 x.encrypted);
     goto out;
 write_failed:
     /* stop at the first failed write: main's cli_out_finish() checks the final flush */
@@ -721,5 +721,7 @@ const struct cli_command cmd_export = {
     "  -t, --topic T         only topic T\n"
     "  -a, --all             also ltl's own records (topic _ltl)\n"
     "\n"
-    "Encrypted records without the read key are left out of jsonl and json-seq (a\n"
-    "note says how many). A malformed EXPR exits with code 8 and names the column.\n"};
+    "A record encrypted with a read key that keys.read does not hold stops the\n"
+    "export with exit code 13, naming the record and the key, unless every field\n"
+    "asked for is an envelope field (--fields @seq,@ts,...; no EXPR). A malformed\n"
+    "EXPR exits with code 8 and names the column.\n"};

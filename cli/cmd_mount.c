@@ -344,8 +344,10 @@ static void op_read(fuse_req_t req, fuse_ino_t ino, size_t size, off_t off,
     ltl_ns_node *node = fh_ptr(fi);
     const void *data;
     size_t len;
-    if (ltl_ns_node_data(&data, &len, node) != LTL_OK) {
-        fuse_reply_err(req, EISDIR);
+    int rc = ltl_ns_node_data(&data, &len, node);
+    if (rc != LTL_OK) {
+        /* a record sealed with a read key this mount lacks: permission, not a directory */
+        fuse_reply_err(req, rc == LTL_EKEY ? EACCES : EISDIR);
         return;
     }
     if ((uint64_t)off >= len) {
@@ -506,7 +508,7 @@ static void *watch(void *arg)
     if (ltl_stat(&info, m->n.db) != LTL_OK)
         return NULL;
     ltl_cursor_options co = LTL_CURSOR_OPTIONS_INIT;
-    co.flags = LTL_CURSOR_SYSTEM;
+    co.flags = LTL_CURSOR_SYSTEM | LTL_CURSOR_ENVELOPE; /* seqs and topics: no read key needed */
     co.from_seq = info.records;
     ltl_cursor *cur = NULL;
     if (ltl_cursor_open(&cur, m->n.db, &co) != LTL_OK)

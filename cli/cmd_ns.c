@@ -208,13 +208,16 @@ static int get_run(struct cli *cli, int argc, char **argv)
         }
         const void *data;
         size_t len;
-        if (ltl_ns_node_data(&data, &len, node) == LTL_OK) {
+        if ((rc = ltl_ns_node_data(&data, &len, node)) == LTL_OK) {
             /* the data as it is, but escaped on a terminal (as cat --format raw) */
             bool ok =
                 cli_stdout_tty() ? cli_write_text(data, len, CLI_TEXT_BLOCK) : cli_write(data, len);
             if (!ok || (!raw && (len == 0 || ((const char *)data)[len - 1] != '\n') &&
                         !cli_write("\n", 1)))
                 code = cli_out_fail(cli);
+        } else if (rc == LTL_EKEY) {
+            /* a record sealed with a read key we lack: its payload is not ours to show */
+            code = cli_fail_rc(cli, rc, ltl_ns_errmsg(n.ns), shown(paths[i], buf, sizeof(buf)));
         } else {
             rc = ltl_ns_node_list(node, print_entry, NULL);
             if (rc == 1)

@@ -82,6 +82,15 @@ static size_t field_value(char **buf, size_t *cap, const ltl_record *rec, const 
     return o;
 }
 
+/* Are all fields envelope fields (@seq, @ts...), and is there one at least? */
+static bool envelope_fields(const struct cli_fields *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        if (f->names[i][0] != '@')
+            return false;
+    return f->n > 0;
+}
+
 /* Write to stdout, escaped for a person when human (docs/OUTPUT.md). */
 static void put_out(const void *data, size_t len, bool human)
 {
@@ -309,6 +318,10 @@ static int query_run(struct cli *cli, int argc, char **argv)
         !cli_fields_parse(&fields, "@seq,@ts,@topic,message")) {
         return cli_fail(cli, EXIT_FAILURE_, "out of memory");
     }
+    /* a count, or envelope fields only: records sealed with a read key we lack
+     * need not be opened (unless the query's terms read their payload) */
+    if (count || ((format == F_TABLE || format == F_CSV) && envelope_fields(&fields)))
+        qo.flags |= LTL_QUERY_ENVELOPE;
     ltl_db *db;
     if ((code = cli_open(cli, &db, LTL_OPEN_READONLY))) {
         cli_fields_free(&fields);

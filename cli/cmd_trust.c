@@ -198,6 +198,13 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot verify");
         goto out;
     }
+    /* a check key says whose log this must be; without a checkpoint it signed,
+     * nothing here shows that: never a plain ok (exit 0, docs/TRUST.md) */
+    const char *unproven = r.ok && r.check_key && r.signed_checkpoints == 0
+                               ? "no checkpoint is signed by the check key (keys.check, or "
+                                 "that of keys.write), so nothing shows who wrote this log; "
+                                 "'ltl checkpoint' with keys.write set signs one"
+                               : NULL;
     if (json) {
         printf("{\"ok\":%s,\"mode\":\"%s\",\"records\":%" PRIu64 ",\"bytes\":%" PRIu64
                ",\"from_seq\":%" PRIu64 ",\"segments\":%" PRIu64 ",\"tree_size\":%" PRIu64
@@ -219,6 +226,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
             printf(",\"crash_tail\":{\"segment\":\"%s\",\"offset\":%" PRIu64 ",\"bytes\":%" PRIu64
                    "}",
                    r.tail_segment, r.tail_offset, r.tail_bytes);
+        if (unproven) {
+            printf(",\"warning\":");
+            json_string(unproven);
+        }
         if (!r.ok) {
             printf(",\"problem\":");
             json_string(r.problem);
@@ -231,8 +242,9 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         printf("}\n");
     } else if (r.ok) {
         double mb = (double)r.bytes / 1e6;
-        printf("ok: %" PRIu64 " records (%.1f MB in %" PRIu64 " segment(s), %.0f MB/s)", r.records,
-               mb, r.segments, r.seconds > 0 ? mb / r.seconds : 0);
+        printf("%s: %" PRIu64 " records (%.1f MB in %" PRIu64 " segment(s), %.0f MB/s)",
+               unproven ? "ok, but no signed checkpoint" : "ok", r.records, mb, r.segments,
+               r.seconds > 0 ? mb / r.seconds : 0);
         if (vo.mode == LTL_VERIFY_TAIL)
             printf(" from seq %" PRIu64, r.from_seq);
         printf("; hash index of %" PRIu64 " leaves; %" PRIu64 " checkpoint(s), %" PRIu64
@@ -260,7 +272,15 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                      "%" PRIu64 " newest records are past the hash index (a writer is "
                      "appending): their frames were checked",
                      r.unhashed);
-        if (r.checkpoints > r.signed_checkpoints)
+        if (unproven) {
+            fflush(stdout); /* the warning follows the line it qualifies */
+            fprintf(stderr, "ltl verify: warning: %s\n", unproven);
+        } else if (r.checkpoints > r.signed_checkpoints && r.check_key)
+            cli_note(cli,
+                     "%" PRIu64 " checkpoint(s) before the first signed one are unsigned (made "
+                     "before keys.write was set)",
+                     r.checkpoints - r.signed_checkpoints);
+        else if (r.checkpoints > r.signed_checkpoints)
             cli_note(cli, "%" PRIu64 " checkpoint(s) not checked against a signature (%s)",
                      r.checkpoints - r.signed_checkpoints,
                      "configure keys.check or keys.write to check them");
@@ -299,7 +319,9 @@ const struct cli_command cmd_verify = {
     "  -j, --threads N    segments checked at once (default: one per CPU)\n"
     "\n"
     "On failure it exits with code 9 and names the first bad seq, the file and\n"
-    "the byte offset.\n"};
+    "the byte offset. With a check key configured and no checkpoint signed by it,\n"
+    "it exits 0 but says \"ok, but no signed checkpoint\" and warns: nothing then\n"
+    "shows who wrote the log (docs/TRUST.md).\n"};
 
 /* ---- proof ------------------------------------------------------------------ */
 
@@ -609,3 +631,182 @@ const struct cli_command cmd_keygen = {
     "(DIR/NAME.rkey, mode 0600) that encrypts payloads at rest (keys.read).\n"
     "Existing files are never overwritten. DIR defaults to the current directory.\n"
     "NAME is usually the checkpoint origin (see 'ltl config get checkpoint.origin').\n"};
+
+/* ---- keys ----------------------------------------------------------------------- */
+
+struct origin_ctx {
+    const char *key;
+    char origin[512];
+};
+
+static int find_origin(void *vctx, const char *key, const char *value, const char *origin,
+                       const char *help)
+{
+    (void)value;
+    (void)help;
+    struct origin_ctx *o = vctx;
+    if (strcmp(key, o->key) == 0) {
+        snprintf(o->origin, sizeof(o->origin), "%s", origin);
+        return 1;
+    }
+    return 0;
+}
+
+/* "NEW,OLD1,OLD2": the new key file first, then the files keys.read named
+ * (the new one left out where it was already listed). NULL when out of memory. */
+static char *rotated_list(const char *new_path, const char *old_list)
+{
+    size_t cap = strlen(new_path) + strlen(old_list) + 2;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    snprintf(out, cap, "%s", new_path);
+    size_t n = strlen(out);
+    for (const char *p = old_list; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *next = p + len + (comma ? 1 : 0);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (len && !(len == strlen(new_path) && memcmp(p, new_path, len) == 0)) {
+            out[n++] = ',';
+            memcpy(out + n, p, len);
+            n += len;
+            out[n] = '\0';
+        }
+        p = next;
+    }
+    return out;
+}
+
+/* After a rotation: keys.read must name the new key first and keep the old ones
+ * (records sealed before need them). Written to STORE/config when keys.read
+ * comes from a config file (the store's file wins over the user's and the
+ * system's); otherwise the user is told what to set. */
+static int rotate_update_config(struct cli *cli, const char *new_path)
+{
+    ltl_config *cfg = NULL;
+    int code = EXIT_OK;
+    int rc = ltl_config_load(&cfg, cli->store, cli->config, NULL, 0);
+    if (rc) {
+        code = cli_fail_rc(cli, rc, cfg ? ltl_config_errmsg(cfg) : NULL,
+                           "the read key was rotated, but keys.read cannot be updated");
+        goto out;
+    }
+    struct origin_ctx o = {"keys.read", ""};
+    ltl_config_foreach(cfg, find_origin, &o);
+    char *value = rotated_list(new_path, ltl_config_get(cfg, "keys.read"));
+    if (!value) {
+        code = cli_fail(cli, EXIT_FAILURE_, "out of memory");
+        goto out;
+    }
+    if (o.origin[0] == '/' || strcmp(o.origin, "default") == 0) {
+        rc = ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "keys.read", value);
+        if (rc)
+            code = cli_fail_rc(cli, rc, ltl_config_errmsg(cfg),
+                               "the read key was rotated, but keys.read cannot be updated");
+        else
+            printf("keys.read = %s written to %s\n", value,
+                   ltl_config_file(cfg, LTL_CONFIG_FILE_STORE));
+    } else {
+        fflush(stdout); /* after what was done */
+        fprintf(stderr,
+                "ltl keys: keys.read comes from %s, so no config file was changed: from now "
+                "on keys.read must be %s (the new key first; the others open the records "
+                "sealed before the rotation)\n",
+                o.origin, value);
+    }
+    free(value);
+out:
+    ltl_config_free(cfg);
+    return code;
+}
+
+/* The key ids a rotation record names ("from", "to"), for the message. */
+static void rotation_ids(ltl_db *db, uint64_t seq, char from[16], char to[16])
+{
+    snprintf(from, 16, "?");
+    snprintf(to, 16, "?");
+    ltl_record *rec = NULL;
+    if (ltl_get(&rec, db, seq) != LTL_OK)
+        return;
+    const char *v;
+    size_t len;
+    if (ltl_json_path_get(&v, &len, rec->data, rec->len, "from", NULL) == LTL_OK && len == 10)
+        snprintf(from, 16, "%.8s", v + 1);
+    if (ltl_json_path_get(&v, &len, rec->data, rec->len, "to", NULL) == LTL_OK && len == 10)
+        snprintf(to, 16, "%.8s", v + 1);
+    ltl_record_free(rec);
+}
+
+static int keys_rotate_read(struct cli *cli, const char *file)
+{
+    char abs_path[PATH_MAX];
+    if (!realpath(file, abs_path))
+        return cli_fail(cli, EXIT_NOTFOUND, "%s: %s", file, strerror(errno));
+    ltl_db *db;
+    int code = cli_open(cli, &db, 0);
+    if (code)
+        return code;
+    uint64_t seq = 0;
+    int rc = ltl_keys_rotate_read(&seq, db, abs_path);
+    if (rc) {
+        code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot rotate the read key");
+        ltl_close(db);
+        return code;
+    }
+    char from[16], to[16];
+    rotation_ids(db, seq, from, to);
+    printf("rotated: record %" PRIu64 " in _ltl says the store's read key changed from %s to %s;\n"
+           "new records are sealed with %s, older ones keep read key %s\n",
+           seq, from, to, abs_path, from);
+    rc = ltl_close(db);
+    if (rc) /* the rotation is durable already: closing wrote a checkpoint */
+        code = cli_fail_rc(cli, rc, NULL, "closing the store");
+    int cfg_code = rotate_update_config(cli, abs_path);
+    return code ? code : cfg_code;
+}
+
+static int keys_run(struct cli *cli, int argc, char **argv)
+{
+    static const struct cli_opt opts[] = {{NULL, 0, false, 0}};
+    const char *pos[2];
+    int npos = 0;
+    struct cli_args it = {argc, argv, 1, NULL, false};
+    const char *arg;
+    int id;
+    while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
+        if (id == CLI_HELP) {
+            cli_usage(&cmd_keys);
+            return EXIT_OK;
+        }
+        if (id != CLI_POSITIONAL)
+            return EXIT_USAGE;
+        if (npos == 2)
+            return cli_usage_error(cli, "unexpected argument '%s'", arg);
+        pos[npos++] = arg;
+    }
+    if (npos == 2 && strcmp(pos[0], "rotate-read") == 0)
+        return keys_rotate_read(cli, pos[1]);
+    if (npos >= 1 && strcmp(pos[0], "rotate-read") == 0)
+        return cli_usage_error(cli, "rotate-read needs the new read key FILE (ltl keygen --read)");
+    return cli_usage_error(cli, "expected: rotate-read FILE");
+}
+
+const struct cli_command cmd_keys = {
+    "keys", keys_run, "change the read key the store seals records with",
+    "usage: ltl keys rotate-read FILE\n"
+    "\n"
+    "rotate-read: from now on, seal new records with the read key in FILE (make\n"
+    "one with 'ltl keygen --read NAME') instead of the store's current one, which\n"
+    "keys.read must name first. A record in _ltl says which key replaced which,\n"
+    "and keys.read becomes FILE followed by the keys it named (written to the\n"
+    "store's config file; if keys.read is set in the environment or by --config,\n"
+    "you are told what to set). Records sealed before keep their key: keep the\n"
+    "old key files to read them.\n"
+    "\n"
+    "A store that seals its records refuses a writer without its read key (it\n"
+    "would append plaintext) and a writer with another one (no single key would\n"
+    "read the store): exit code 13. This is the way to change the key.\n"};

@@ -36,6 +36,7 @@ const struct cli_command *const cli_commands[] = {
     &cmd_check_proof,
     &cmd_audit,
     &cmd_keygen,
+    &cmd_keys,
     /* JSON */
     &cmd_flatten,
     /* the namespace */

@@ -213,11 +213,19 @@ LTL_API void ltl_options_init(ltl_options *opts);
  * (LTL_OPEN_READONLY) takes no lock and sees every record a writer made
  * durable, never a partial one.
  *
+ * A writer of a store that seals its records (its last manifest names a read
+ * key) must have that key first in keys.read: without keys.read it would
+ * append plaintext to an encrypted log, and with another key no single key
+ * would read the store, so either is LTL_EKEY before anything is written
+ * (the key changes only through ltl_keys_rotate_read()).
+ *
  * @return LTL_OK; LTL_ENOTFOUND (no store, and no LTL_OPEN_CREATE);
  *         LTL_EBUSY (another writer: ltl_errmsg names its pid);
  *         LTL_ECORRUPT (damage below the durable point, a damaged header: see
  *         LTL_OPEN_REPAIR);
- *         LTL_EVERSION; LTL_ECONFIG; LTL_EIO; LTL_ENOSPC; LTL_EPERM; LTL_ENOMEM.
+ *         LTL_EKEY (a key file's key is damaged; a writer without the store's
+ *         read key, see above); LTL_EVERSION; LTL_ECONFIG; LTL_EIO; LTL_ENOSPC;
+ *         LTL_EPERM; LTL_ENOMEM.
  * @note thread-safe; one handle serves many threads.
  */
 LTL_API int ltl_open(ltl_db **out, const char *path, const ltl_options *opts);
@@ -271,6 +279,7 @@ enum {
  * A message that fails a check is rejected whole; nothing else is affected.
  * @return LTL_OK; LTL_EINVAL (topic); LTL_ETOOBIG; LTL_EPARSE (LTL_APPEND_JSON);
  *         LTL_EREADONLY; LTL_EBROKEN (an earlier write or sync failed);
+ *         LTL_EKEY (this handle rotated the read key: reopen it);
  *         LTL_EIO; LTL_ENOSPC; LTL_ENOMEM.
  * @note thread-safe; concurrent appenders share writes and syncs.
  */
@@ -319,7 +328,9 @@ enum {
 /** Record flags. */
 enum {
     LTL_RECORD_JSON = 1 << 0,      /**< the payload is valid JSON */
-    LTL_RECORD_ENCRYPTED = 1 << 1, /**< the payload is encrypted: data holds the sealed bytes */
+    LTL_RECORD_ENCRYPTED = 1 << 1, /**< sealed with a read key this handle lacks: data holds the
+                                        sealed bytes, not the message (only with
+                                        LTL_CURSOR_ENVELOPE; otherwise reading it is LTL_EKEY) */
     LTL_RECORD_SEALED = 1 << 2,    /**< stored encrypted, decrypted with keys.read: data is plain */
 };
 
@@ -355,7 +366,10 @@ typedef struct ltl_record {
 /**
  * Read the record @p seq.
  * @param out receives a record the caller frees with ltl_record_free().
- * @return LTL_OK; LTL_ENOTFOUND (beyond the end); LTL_ECORRUPT; LTL_EIO; LTL_ENOMEM.
+ * @return LTL_OK; LTL_ENOTFOUND (beyond the end); LTL_EKEY (its payload is
+ *         sealed and keys.read holds no key that opens it: ltl_errmsg() names
+ *         the record and the read key it needs; a cursor with
+ *         LTL_CURSOR_ENVELOPE reads its envelope); LTL_ECORRUPT; LTL_EIO; LTL_ENOMEM.
  * @note thread-safe.
  */
 LTL_API int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq);
@@ -368,6 +382,11 @@ typedef struct ltl_cursor ltl_cursor;
 enum {
     LTL_CURSOR_REVERSE = 1 << 0, /**< newest first */
     LTL_CURSOR_SYSTEM = 1 << 1,  /**< include manifest and system records (topic _ltl) */
+    /** The caller reads envelopes only (seq, ts, topic, manifest): a record whose
+     *  payload this handle cannot open (no or another keys.read) comes with
+     *  LTL_RECORD_ENCRYPTED and its sealed bytes instead of failing with LTL_EKEY.
+     *  Records it can open come decrypted as always. */
+    LTL_CURSOR_ENVELOPE = 1 << 2,
 };
 
 #define LTL_CURSOR_OPTIONS_VERSION 1
@@ -408,6 +427,9 @@ LTL_API int ltl_cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_optio
  * @param out receives the record, borrowed: valid until the next call on @p cur.
  * @return LTL_OK; LTL_DONE when no more records are there now (a forward
  *         cursor without an upper bound may find more after ltl_cursor_wait());
+ *         LTL_EKEY (the next record's payload is sealed and keys.read holds no
+ *         key that opens it; ltl_errmsg() names the record and the read key it
+ *         needs; the cursor has moved past it; see LTL_CURSOR_ENVELOPE);
  *         LTL_ECORRUPT; LTL_EIO; LTL_ENOMEM.
  */
 LTL_API int ltl_cursor_next(const ltl_record **out, ltl_cursor *cur);
@@ -428,17 +450,22 @@ LTL_API void ltl_cursor_close(ltl_cursor *cur);
  * ------------------------------------------------------------------------ */
 
 enum {
-    LTL_FORMAT_JSONL = 1,  /**< one JSON object: envelope fields and "message" */
-    LTL_FORMAT_RAW = 2,    /**< the payload bytes as they are */
-    LTL_FORMAT_PRETTY = 3, /**< a header line, then the payload (JSON indented) */
+    LTL_FORMAT_JSONL = 1,    /**< one JSON object: envelope fields and "message" */
+    LTL_FORMAT_RAW = 2,      /**< the payload bytes as they are */
+    LTL_FORMAT_PRETTY = 3,   /**< a header line, then the payload (JSON indented) */
+    LTL_FORMAT_ENVELOPE = 4, /**< as JSONL without the payload: seq, ts, topic, writer,
+                                  manifest, and "encrypted":true for a sealed record */
 };
 
 /**
  * Format @p rec, appending a final newline, into *buf (getline-style: *buf
  * may be NULL or a buffer of *cap bytes from an earlier call, grown with
  * the library's allocator; free it with ltl_free()).
+ * A record with LTL_RECORD_ENCRYPTED (an envelope: its data is ciphertext)
+ * shows "encrypted" in place of its payload in JSONL and PRETTY, and is
+ * LTL_EKEY in RAW, which has nothing else to show.
  * @param out_len receives the length of the text.
- * @return LTL_OK; LTL_EINVAL; LTL_ENOMEM.
+ * @return LTL_OK; LTL_EINVAL; LTL_EKEY; LTL_ENOMEM.
  * @note thread-safe.
  */
 LTL_API int ltl_record_format(char **buf, size_t *cap, size_t *out_len, const ltl_record *rec,
@@ -555,6 +582,9 @@ typedef struct ltl_verify_report {
      *  recorded, and the tree and checkpoints still verify. */
     uint64_t lost;
     uint64_t lost_seq[16]; /**< the first min(lost, 16) of their seqs, ascending */
+    int check_key;         /**< 1 when a check key is configured (keys.check or keys.write):
+                                then signed_checkpoints == 0 means nothing shows who wrote
+                                the log, which callers must say (docs/TRUST.md) */
 } ltl_verify_report;
 
 /**
@@ -645,6 +675,24 @@ LTL_API int ltl_keygen(ltl_error *err, const char *name, const char *write_key_p
 /** Make a read key named @p name (32 random bytes) into @p path (mode 0600). */
 LTL_API int ltl_keygen_read(ltl_error *err, const char *name, const char *path);
 
+/**
+ * Change the read key the store seals new records with to the one in the file
+ * @p key_path (docs/TRUST.md "Rotating the read key"): appends to topic _ltl a
+ * system record saying the old and the new read key id, and a manifest naming
+ * the new key, durably. Records sealed before keep their key: a reader needs
+ * every key, so keys.read should list the new key file first and the old ones
+ * after it. The handle keeps the old key, so it appends nothing more
+ * (LTL_EKEY): close it and reopen with the new keys.read.
+ * @param out receives the seq of the rotation record (may be NULL).
+ * @param db a writer handle whose keys.read names the store's current read key first.
+ * @return LTL_OK; LTL_EREADONLY; LTL_EINVAL (keys.read is not set: nothing to
+ *         rotate; or the file holds the key in use already); LTL_ENOTFOUND,
+ *         LTL_EPERM, LTL_EPARSE, LTL_EKEY (the key file: missing, readable by
+ *         others, malformed); LTL_EBROKEN; LTL_EIO; LTL_ENOMEM.
+ * @note no other call on @p db may run concurrently.
+ */
+LTL_API int ltl_keys_rotate_read(uint64_t *out, ltl_db *db, const char *key_path);
+
 /** What ltl_audit() saw. */
 typedef struct ltl_audit_report {
     int first;                 /**< 1 when the state file did not exist yet */
@@ -675,6 +723,10 @@ enum {
     LTL_QUERY_SYSTEM = 1 << 1,   /**< also ltl's own records (topic _ltl) */
     LTL_QUERY_NO_INDEX = 1 << 2, /**< do not use the index: scan (for checks and timing) */
     LTL_QUERY_EXPLAIN = 1 << 3,  /**< record the plan for ltl_query_explain() (costs time) */
+    /** The caller reads envelopes only: as LTL_CURSOR_ENVELOPE, a record this handle
+     *  cannot open is matched on its envelope and returned with LTL_RECORD_ENCRYPTED;
+     *  a query with terms on the payload fails on it with LTL_EKEY all the same. */
+    LTL_QUERY_ENVELOPE = 1 << 4,
 };
 
 #define LTL_QUERY_OPTIONS_VERSION 1
@@ -708,7 +760,9 @@ LTL_API int ltl_query_open(ltl_query **out, ltl_db *db, const char *expr,
  * The next matching record, in seq order (or reverse).
  * @param out borrowed: valid until the next call on @p q.
  * @return LTL_OK; LTL_DONE (no more now; a forward query without an upper
- *         bound may find more after ltl_query_wait()); LTL_EIO; LTL_ENOMEM.
+ *         bound may find more after ltl_query_wait()); LTL_EKEY (a record to
+ *         check or return is sealed and keys.read does not open it: a query
+ *         never answers without the records it cannot read); LTL_EIO; LTL_ENOMEM.
  */
 LTL_API int ltl_query_next(const ltl_record **out, ltl_query *q);
 
@@ -1306,7 +1360,9 @@ LTL_API int ltl_ns_node_stat(ltl_ns_stat *out, const ltl_ns_node *node);
 /**
  * The node's data, borrowed: valid until the node is released (a node keeps
  * the content it was resolved with, even if the store moves on).
- * @return LTL_OK; LTL_EINVAL (a directory without data: list it).
+ * @return LTL_OK; LTL_EINVAL (a directory without data: list it); LTL_EKEY (a
+ *         record sealed with a read key this handle lacks: its node exists,
+ *         its .env, .proof and .raw are readable, its payload is not).
  */
 LTL_API int ltl_ns_node_data(const void **out, size_t *out_len, const ltl_ns_node *node);
 
@@ -1326,7 +1382,8 @@ LTL_API int ltl_ns_node_list(const ltl_ns_node *node, ltl_ns_list_fn fn, void *c
  * Copy the data at @p path: ltl_ns_lookup() + ltl_ns_node_data().
  * @param out receives the bytes (NUL-terminated, not counted in @p out_len);
  *        free them with ltl_free().
- * @return as ltl_ns_lookup(); LTL_EINVAL for a directory without data.
+ * @return as ltl_ns_lookup(); LTL_EINVAL for a directory without data;
+ *         LTL_EKEY as ltl_ns_node_data().
  */
 LTL_API int ltl_ns_read(void **out, size_t *out_len, ltl_ns *ns, const char *path);
 

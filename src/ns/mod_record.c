@@ -23,9 +23,11 @@ int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq, struct
 {
     LTL__UNUSED(w);
     ltl_record *rec = NULL;
-    int rc = ltl__get(&rec, tree->db, seq);
+    /* a record this handle cannot open is still there (listed, .env, .proof,
+     * .raw): a file without data, which every read of its payload refuses */
+    int rc = ltl__get(&rec, tree->db, seq, true);
     if (rc)
-        return ns_from_db(tree->db, rc);
+        return rc;
     if (rec->kind == LTL_KIND_LOST) {
         ltl_record_free(rec);
         return ltl__errf(LTL_ENOTFOUND,
@@ -40,6 +42,11 @@ int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq, struct
     out->seq = rec->seq;
     out->mtime = rec->ts;
     out->rflags = rec->flags;
+    if (rec->flags & LTL_RECORD_ENCRYPTED) {
+        out->flags |= NSF_SEALED;
+        ltl_record_free(rec);
+        return LTL_OK;
+    }
     out->has_data = true;
     out->owned = ltl__malloc(rec->len + 1);
     if (!out->owned) {
@@ -54,10 +61,17 @@ int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq, struct
     return LTL_OK;
 }
 
+int ns_sealed_error(const struct ns_frame *f)
+{
+    return ltl__record_key_error(f->tree->db, f->seq);
+}
+
 /* What a transform reads: a frame with data that never changes. */
 static int transform_source(const struct ns_frame *src, const char *what, const char **data,
                             size_t *len)
 {
+    if (src->flags & NSF_SEALED)
+        return ns_sealed_error(src);
     const struct ns_cell *c = atomic_load(&src->cell);
     if (!c || !c->has_data)
         return ltl__errf(LTL_EINVAL, "'.%s' applies to data: '%s' is a directory", what, src->name);
@@ -138,9 +152,6 @@ static bool is_json(const struct ns_frame *src, const char *data, size_t len, lt
 
 static int not_json(const struct ns_frame *src, const ltl_json_error *err)
 {
-    if (src->flags & NSF_RECORD && src->rflags & LTL_RECORD_ENCRYPTED)
-        return ltl__errf(LTL_EKEY, "record %" PRIu64 " is encrypted and keys.read is not set",
-                         src->seq);
     return ltl__errf(LTL_EINVAL, "'%s' is not JSON: %s at byte %" PRIu64, src->name, err->message,
                      err->offset);
 }
@@ -349,9 +360,9 @@ static int env_transform(struct ns_walk *w, const struct ns_module *self, struct
         return ltl__errf(LTL_EINVAL, "'.env' applies to records (/seq/N, /topics/T/N): not '%s'",
                          src->name);
     ltl_record *rec = NULL;
-    int rc = ltl__get(&rec, src->tree->db, src->seq);
+    int rc = ltl__get(&rec, src->tree->db, src->seq, true); /* the envelope needs no key */
     if (rc)
-        return ns_from_db(src->tree->db, rc);
+        return rc;
     ltl__buf b = {0};
     rc = env_json(&b, rec);
     ltl_record_free(rec);

@@ -287,7 +287,7 @@ static int topics_sync(struct ns_walk *w, struct ns_frame *f, const struct ns_ce
     uint64_t from = old ? old->scanned : 0;
     if (rc == LTL_OK && from < stamp) {
         ltl_cursor_options co = LTL_CURSOR_OPTIONS_INIT;
-        co.flags = LTL_CURSOR_SYSTEM;
+        co.flags = LTL_CURSOR_SYSTEM | LTL_CURSOR_ENVELOPE; /* topics need no read key */
         co.from_seq = from;
         co.to_seq = stamp - 1;
         ltl_cursor *cur = NULL;
@@ -340,6 +340,7 @@ static int query_seqs(ltl_db *db, const char *expr, const char *topic, uint64_t 
     qo.topic = topic;
     qo.from_seq = from;
     qo.to_seq = stamp - 1;
+    qo.flags = LTL_QUERY_ENVELOPE; /* seqs only: terms on payloads still need the key */
     if (topic && topic[0] == '_')
         qo.flags |= LTL_QUERY_SYSTEM;
     ltl_query *q = NULL;
@@ -433,7 +434,7 @@ static int manifests_sync(struct ns_walk *w, struct ns_frame *f, const struct ns
     int rc = LTL_OK;
     if (from < stamp) {
         ltl_cursor_options co = LTL_CURSOR_OPTIONS_INIT;
-        co.flags = LTL_CURSOR_SYSTEM;
+        co.flags = LTL_CURSOR_SYSTEM | LTL_CURSOR_ENVELOPE;
         co.from_seq = from;
         co.to_seq = stamp - 1;
         co.topic = LTL_SYSTEM_TOPIC;

@@ -698,6 +698,12 @@ int ltl_ns_node_data(const void **out, size_t *out_len, const ltl_ns_node *node)
 {
     if (!out || !out_len || !node)
         return LTL_EINVAL;
+    if (node->frame->flags & NSF_SEALED) {
+        *out = NULL;
+        *out_len = 0;
+        ltl__err_begin();
+        return ltl__err_end(node->ns, ns_sealed_error(node->frame));
+    }
     const struct ns_cell *c = node->cell;
     if (!c || !c->has_data) {
         *out = NULL;
@@ -816,7 +822,9 @@ int ltl_ns_read(void **out, size_t *out_len, ltl_ns *ns, const char *path)
     int rc = lookup(&node, ns, path);
     if (rc == LTL_OK) {
         const struct ns_cell *c = node->cell;
-        if (!c || !c->has_data) {
+        if (node->frame->flags & NSF_SEALED) {
+            rc = ns_sealed_error(node->frame);
+        } else if (!c || !c->has_data) {
             rc = ltl__errf(LTL_EINVAL, "%s is a directory without data: list it", path);
         } else {
             char *copy = ltl__malloc(c->len + 1);

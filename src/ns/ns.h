@@ -66,6 +66,7 @@ enum {
     NSF_RECORD = 1 << 0,  /* made from one record: seq, mtime, rflags are set */
     NSF_PINNED = 1 << 1,  /* never evicted (roots, unions) */
     NSF_POINTER = 1 << 2, /* its children are named by JSON Pointer tokens */
+    NSF_SEALED = 1 << 3,  /* a record whose payload this handle cannot open (no data) */
 };
 
 struct ns_entry {
@@ -294,9 +295,14 @@ extern const struct ns_module ns_mod_root, ns_mod_seq, ns_mod_topics, ns_mod_top
 /* The built-in module named name (a transform or a directory), or NULL. */
 const struct ns_module *ns_builtin(const char *name, size_t len);
 
-/* Records (mod_record.c): the frame of record `seq` of the tree's store. */
+/* Records (mod_record.c): the frame of record `seq` of the tree's store. A
+ * record sealed with a read key the store's handle lacks is an NSF_SEALED
+ * file without data: its envelope, proof and body stay reachable. */
 int ns_record_spec(struct ns_walk *w, struct ns_tree *tree, uint64_t seq,
                    struct ns_spec *out) LTL__WUR;
+/* The LTL_EKEY for reading the payload of an NSF_SEALED frame, naming the
+ * record and the read key it needs. */
+int ns_sealed_error(const struct ns_frame *f) LTL__WUR;
 /* The kind and JSON type of a JSON value's text. */
 void ns_json_kind(const char *data, size_t len, int *kind, uint8_t *json_type);
 /* Parse a canonical decimal seq ("0", "42"; no sign, no leading zero). */

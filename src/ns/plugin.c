@@ -119,6 +119,8 @@ static int plugin_transform(struct ns_walk *w, const struct ns_module *self, str
 {
     LTL__UNUSED(w);
     const ltl_module_v1 *def = plugin_of(self)->def;
+    if (src->flags & NSF_SEALED)
+        return ns_sealed_error(src);
     const struct ns_cell *c = atomic_load(&src->cell);
     if (!c || !c->has_data)
         return ltl__errf(LTL_EINVAL, "'.%s' applies to data: '%s' is a directory", def->name,

@@ -72,7 +72,9 @@ int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opt
     if (opts->version != LTL_VERIFY_OPTIONS_VERSION ||
         (opts->mode != LTL_VERIFY_FULL && opts->mode != LTL_VERIFY_TAIL))
         return ltl__err_end(db, ltl__errf(LTL_EINVAL, "bad ltl_verify_options"));
-    return ltl__err_end(db, ltl__verify(out, db, opts));
+    int rc = ltl__verify(out, db, opts);
+    out->check_key = db->keys.have_check;
+    return ltl__err_end(db, rc);
 }
 
 int ltl__proof(char **out, ltl_db *db, uint64_t seq, uint64_t size)
@@ -234,6 +236,33 @@ int ltl_keygen_read(ltl_error *err, const char *name, const char *path)
         rc = ltl__read_key_write(ltl__io_real(), &k, path);
     ltl__key_wipe(&k, sizeof(k));
     return fill_error(err, rc);
+}
+
+int ltl_keys_rotate_read(uint64_t *out, ltl_db *db, const char *key_path)
+{
+    if (!db || !key_path)
+        return LTL_EINVAL;
+    ltl__err_begin();
+    if (!db->writer)
+        return ltl__err_end(db, ltl__errf(LTL_EREADONLY, "rotating the read key needs a writer: "
+                                                         "this handle is read-only"));
+    if (!db->keys.have_read)
+        return ltl__err_end(db, ltl__errf(LTL_EINVAL,
+                                          "keys.read is not set: there is no read key to rotate "
+                                          "(to start sealing records, set keys.read)"));
+    struct ltl__read_key rk;
+    struct ltl__seal_key next;
+    int rc = ltl__read_key_load(&rk, db->io, key_path);
+    if (rc == LTL_OK)
+        rc = ltl__seal_key_derive(&next, &rk, db->header.store_id);
+    ltl__key_wipe(&rk, sizeof(rk));
+    if (rc == LTL_OK && next.read_key_id == db->keys.seal.read_key_id)
+        rc = ltl__errf(LTL_EINVAL, "%s holds read key %08x, the one the store seals with already",
+                       key_path, next.read_key_id);
+    if (rc == LTL_OK)
+        rc = ltl__writer_rotate_read(db, &next, out);
+    ltl__key_wipe(&next, sizeof(next));
+    return ltl__err_end(db, rc);
 }
 
 /* ---- audit ------------------------------------------------------------------ */

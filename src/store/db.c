@@ -370,6 +370,12 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
     ltl__buf note = {0};
     if ((rc = ltl__recover(db, &tail, &event)))
         return rc;
+    /* before anything is written: a writer without the store's read key would
+     * seal nothing (or under another key) */
+    if ((rc = ltl__keys_check_writer(db, &tail))) {
+        ltl__free(event);
+        return rc;
+    }
     if ((rc = ltl__tree_attach(db, tail.next_seq, &note)) == LTL_OK &&
         (rc = ltl__writer_start(db, &tail)) == LTL_OK && event)
         rc = ltl__writer_system_event(db, event);

@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * print.c — records as text: jsonl (one object per record: envelope fields
- * with the manifest merged in, then "message"), raw (the payload bytes) and
- * pretty (a header line, then the payload, JSON indented). Shared by the
- * CLI, the HTTP server and the bindings.
+ * with the manifest merged in, then "message"), envelope (the same without
+ * the message), raw (the payload bytes) and pretty (a header line, then the
+ * payload, JSON indented). Shared by the CLI, the HTTP server and the bindings.
  */
 #include "json/json.h"
 #include "store/store.h"
@@ -34,7 +34,9 @@ static int message_json(ltl__buf *out, const ltl_record *rec)
     return rc ? rc : ltl__buf_append(out, "\"", 1);
 }
 
-static int format_jsonl(ltl__buf *out, const ltl_record *rec)
+/* One JSON object: the envelope, then the message unless `envelope` (which
+ * says only whether the record is stored encrypted). */
+static int format_jsonl(ltl__buf *out, const ltl_record *rec, bool envelope)
 {
     char ts[40];
     ltl_time_format(ts, sizeof(ts), rec->ts);
@@ -56,8 +58,10 @@ static int format_jsonl(ltl__buf *out, const ltl_record *rec)
             rc = ltl__buf_appendf(out, ",\"pid\":%" PRId64, m->pid);
     }
     if (!rc)
-        rc = ltl__buf_appendf(out, ",\"manifest\":%" PRIu64 ",", rec->manifest_seq);
-    if (!rc)
+        rc = ltl__buf_appendf(out, ",\"manifest\":%" PRIu64, rec->manifest_seq);
+    if (!rc && envelope && (rec->flags & (LTL_RECORD_ENCRYPTED | LTL_RECORD_SEALED)))
+        rc = ltl__buf_append(out, ",\"encrypted\":true", 17);
+    else if (!rc && !envelope && !(rc = ltl__buf_append(out, ",", 1)))
         rc = message_json(out, rec);
     return rc ? rc : ltl__buf_append(out, "}\n", 2);
 }
@@ -100,12 +104,18 @@ int ltl_record_format(char **buf, size_t *cap, size_t *out_len, const ltl_record
     int rc;
     switch (format) {
     case LTL_FORMAT_JSONL:
-        rc = format_jsonl(&out, rec);
+    case LTL_FORMAT_ENVELOPE:
+        rc = format_jsonl(&out, rec, format == LTL_FORMAT_ENVELOPE);
         break;
     case LTL_FORMAT_PRETTY:
         rc = format_pretty(&out, rec);
         break;
     case LTL_FORMAT_RAW:
+        /* the payload bytes are all raw shows: ciphertext is not the message */
+        if (rec->flags & LTL_RECORD_ENCRYPTED) {
+            rc = LTL_EKEY;
+            break;
+        }
         rc = ltl__buf_append(&out, rec->data, rec->len);
         if (!rc)
             rc = ltl__buf_append(&out, "\n", 1);

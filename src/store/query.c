@@ -645,6 +645,11 @@ static int matches(struct ltl_query *qy, const ltl_record *rec, bool *yes)
         *yes = false;
         return LTL_OK;
     }
+    /* an envelope (LTL_QUERY_ENVELOPE): terms on its payload cannot be decided */
+    if ((rec->flags & LTL_RECORD_ENCRYPTED) && ltl__query_needs_payload(qy->q)) {
+        *yes = false;
+        return ltl__record_key_error(qy->db, rec->seq);
+    }
     int rc = ltl__query_matcher_run(yes, qy->m, &r);
     if (rc == LTL_EPARSE) {
         /* flagged JSON but not (written before validation existed?): no payload terms */
@@ -664,7 +669,7 @@ static int next_candidate(const ltl_record **out, struct ltl_query *qy, bool rev
         qy->ci++;
         ltl_record_free(qy->owned);
         qy->owned = NULL;
-        int rc = ltl__get(&qy->owned, qy->db, seq);
+        int rc = ltl__get(&qy->owned, qy->db, seq, qy->flags & LTL_QUERY_ENVELOPE);
         if (rc)
             return rc;
         bool yes;
@@ -689,7 +694,8 @@ static int next_scanned(const ltl_record **out, struct ltl_query *qy, bool rever
         co.from_seq = qy->scan_lo;
         co.to_seq = qy->seq_hi;
         co.flags = (reverse ? LTL_CURSOR_REVERSE : 0) |
-                   (qy->flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0);
+                   (qy->flags & LTL_QUERY_SYSTEM ? LTL_CURSOR_SYSTEM : 0) |
+                   (qy->flags & LTL_QUERY_ENVELOPE ? LTL_CURSOR_ENVELOPE : 0);
         if ((rc = ltl__cursor_open(&qy->scan, qy->db, &co)))
             return rc;
     }

@@ -57,42 +57,6 @@ void ltl_cursor_options_init(ltl_cursor_options *opts)
 }
 
 /* Point rec at a decoded body; take a reference to its manifest. */
-/* Decrypt a sealed payload into plain (grown as needed) when the handle has
- * the read key; *body then describes the plaintext. Without the key the
- * record stays as it is: LTL_RECORD_ENCRYPTED, the sealed bytes. */
-static int unseal(ltl_db *db, struct ltl__body *b, ltl__buf *plain)
-{
-    if (!(b->flags & LTL_RECORD_ENCRYPTED) || !db->keys.have_read)
-        return LTL_OK;
-    if (b->payload_len < LTL__SEAL_OVERHEAD)
-        return ltl__errf(LTL_ECORRUPT, "record %llu: sealed payload of %zu bytes is too short",
-                         (unsigned long long)b->seq, b->payload_len);
-    size_t len = b->payload_len - LTL__SEAL_OVERHEAD;
-    if (ltl__buf_reserve(plain, len + 1))
-        return ltl__errf(LTL_ENOMEM, "out of memory");
-    /* the envelope (body header and topic) is the associated data */
-    const unsigned char *aad = (const unsigned char *)b->topic - LTL__BODY_HEADER;
-    int rc = ltl__unseal((unsigned char *)plain->data, &db->keys.seal, aad,
-                         LTL__BODY_HEADER + b->topic_len, b->payload, b->payload_len, b->seq);
-    if (rc == LTL_EKEY) {
-        const ltl_manifest *m = ltl__manifest_acquire(db, b->manifest_seq);
-        char was[64] = "";
-        if (m && m->read_key[0])
-            snprintf(was, sizeof(was), "; it was sealed with read key %s", m->read_key);
-        ltl__manifest_release(db, m);
-        ltl__err_restate();
-        return ltl__errf(LTL_EKEY, "record %llu: keys.read (read key %08x) does not decrypt it%s",
-                         (unsigned long long)b->seq, db->keys.seal.read_key_id, was);
-    }
-    if (rc)
-        return rc;
-    plain->len = len;
-    b->payload = (const unsigned char *)plain->data;
-    b->payload_len = len;
-    b->flags = (b->flags & ~(unsigned)LTL_RECORD_ENCRYPTED) | LTL_RECORD_SEALED;
-    return LTL_OK;
-}
-
 static void fill_record(ltl_db *db, ltl_record *rec, char *topic_buf, const ltl_manifest **held,
                         const struct ltl__body *b)
 {
@@ -161,7 +125,7 @@ int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__bo
     return rc;
 }
 
-int ltl__get(ltl_record **out, ltl_db *db, uint64_t seq)
+int ltl__get(ltl_record **out, struct ltl_db *db, uint64_t seq, bool envelope)
 {
     *out = NULL;
     ltl__buf buf = {0};
@@ -169,7 +133,7 @@ int ltl__get(ltl_record **out, ltl_db *db, uint64_t seq)
     int rc = ltl__read_seq(db, seq, &buf, &b, NULL);
     ltl__buf plain = {0};
     if (rc == LTL_OK)
-        rc = unseal(db, &b, &plain);
+        rc = ltl__record_unseal(db, &b, &plain, envelope);
     if (rc == LTL_OK) {
         struct owned_record *r = ltl__malloc(sizeof(*r) + b.payload_len);
         if (!r) {
@@ -193,7 +157,7 @@ int ltl_get(ltl_record **out, ltl_db *db, uint64_t seq)
     if (!out || !db)
         return LTL_EINVAL;
     ltl__err_begin();
-    return ltl__err_end(db, ltl__get(out, db, seq));
+    return ltl__err_end(db, ltl__get(out, db, seq, false));
 }
 
 void ltl_record_free(ltl_record *rec)
@@ -216,7 +180,7 @@ int ltl__cursor_open(ltl_cursor **out, ltl_db *db, const ltl_cursor_options *opt
     int rc = LTL_OK;
     if (opts->version != LTL_CURSOR_OPTIONS_VERSION)
         return ltl__errf(LTL_EINVAL, "ltl_cursor_options.version is %u", opts->version);
-    if (opts->flags & ~(unsigned)(LTL_CURSOR_REVERSE | LTL_CURSOR_SYSTEM))
+    if (opts->flags & ~(unsigned)(LTL_CURSOR_REVERSE | LTL_CURSOR_SYSTEM | LTL_CURSOR_ENVELOPE))
         return ltl__errf(LTL_EINVAL, "unknown cursor flags 0x%x", opts->flags);
     ltl_cursor *c = ltl__calloc(1, sizeof(*c));
     if (!c)
@@ -432,7 +396,7 @@ static int next_forward(const ltl_record **out, ltl_cursor *c)
         lost_note(c, &b);
         if (!wanted(c, &b))
             continue;
-        if ((rc = unseal(db, &b, &c->plain)))
+        if ((rc = ltl__record_unseal(db, &b, &c->plain, c->flags & LTL_CURSOR_ENVELOPE)))
             return rc;
         fill_record(db, &c->rec, c->topic_buf, &c->manifest, &b);
         *out = &c->rec;
@@ -506,7 +470,7 @@ static int next_reverse(const ltl_record **out, ltl_cursor *c)
             lost_note(c, &b);
         if (!wanted(c, &b) || b.ts >= c->until)
             continue;
-        if ((rc = unseal(c->db, &b, &c->plain)))
+        if ((rc = ltl__record_unseal(c->db, &b, &c->plain, c->flags & LTL_CURSOR_ENVELOPE)))
             return rc;
         fill_record(c->db, &c->rec, c->topic_buf, &c->manifest, &b);
         *out = &c->rec;

@@ -249,8 +249,10 @@ int ltl__read_seq(struct ltl_db *db, uint64_t seq, ltl__buf *buf, struct ltl__bo
 /* The public reading calls without the error boundary (ltl__err_begin/end):
  * library code calls these, so a failure's first message reaches the caller
  * of the outermost public call. Same contracts as ltl_get, ltl_cursor_open,
- * ltl_cursor_next, ltl_cursor_wait. */
-int ltl__get(ltl_record **out, struct ltl_db *db, uint64_t seq) LTL__WUR;
+ * ltl_cursor_next, ltl_cursor_wait; ltl__get with `envelope` gives a record
+ * this handle cannot open as its envelope (LTL_RECORD_ENCRYPTED) instead of
+ * LTL_EKEY. */
+int ltl__get(ltl_record **out, struct ltl_db *db, uint64_t seq, bool envelope) LTL__WUR;
 int ltl__cursor_open(ltl_cursor **out, struct ltl_db *db, const ltl_cursor_options *opts) LTL__WUR;
 int ltl__cursor_next(const ltl_record **out, ltl_cursor *cur) LTL__WUR;
 int ltl__cursor_wait(ltl_cursor *cur, int timeout_ms) LTL__WUR;
@@ -313,6 +315,13 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail) LTL__WUR;
 int ltl__writer_stop(struct ltl_db *db);
 /* Append a system record (topic _ltl) with a JSON payload, and sync it. */
 int ltl__writer_system_event(struct ltl_db *db, const char *json) LTL__WUR;
+/* Rotate the read key: append, durably, a system record saying which read key
+ * the store sealed with and which it seals with from now on, then a manifest
+ * naming the new key (what the next writer's key is checked against). This
+ * writer holds the old key, so it appends nothing more (LTL_EKEY): reopen the
+ * store with the new key first in keys.read. *out_seq: the system record. */
+int ltl__writer_rotate_read(struct ltl_db *db, const struct ltl__seal_key *next,
+                            uint64_t *out_seq) LTL__WUR;
 int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count,
                        uint64_t *out_first) LTL__WUR;
 int ltl__writer_sync(struct ltl_db *db) LTL__WUR;
@@ -372,16 +381,47 @@ int ltl__recover(struct ltl_db *db, struct ltl__tail *out, char **event) LTL__WU
 
 /* ---- trust (src/store/trust.c, src/store/verify.c) -------------------------- */
 
-/* The keys named by keys.write, keys.check and keys.read (secrets: wiped at close). */
+/* The most read key files keys.read may name (the current one and older ones). */
+#define LTL__READ_KEYS_MAX 16
+
+/* The keys named by keys.write, keys.check and keys.read (secrets: wiped at close).
+ * keys.read is a list of read key files: the first seals new records (`seal`), the
+ * others only open records sealed before a rotation (`older`). Loaded at open and
+ * never changed afterwards, so any thread may read them without a lock. */
 struct ltl__keys {
     bool have_write, have_check, have_read;
     struct ltl__write_key write;
     struct ltl__check_key check;
-    struct ltl__seal_key seal; /* derived from the read key and the store id */
+    struct ltl__seal_key seal; /* derived from the first read key and the store id */
+    struct ltl__seal_key older[LTL__READ_KEYS_MAX - 1];
+    size_t nolder;
 };
 
 int ltl__keys_load(struct ltl_db *db) LTL__WUR;
 void ltl__keys_wipe(struct ltl_db *db);
+/* The key of keys.read whose read key id is `id`, or NULL. */
+const struct ltl__seal_key *ltl__keys_read_find(const struct ltl_db *db, uint32_t id);
+/* Open the payload of b when it is sealed (LTL_RECORD_ENCRYPTED) with the key of
+ * keys.read that sealed it (the one its manifest names; each in turn when the
+ * manifest names none): the plaintext goes to plain and b then describes it,
+ * flagged LTL_RECORD_SEALED. When keys.read holds no such key: with `envelope`
+ * b stays as it is (LTL_RECORD_ENCRYPTED, its payload the sealed bytes, which
+ * only an envelope reader may see); without, LTL_EKEY naming the record and the
+ * key it needs. A key that should open it and does not is LTL_EKEY (altered or
+ * damaged). Records that are not sealed are left alone. */
+int ltl__record_unseal(struct ltl_db *db, struct ltl__body *b, ltl__buf *plain,
+                       bool envelope) LTL__WUR;
+/* The LTL_EKEY that reading the payload of record seq gives on this handle (the
+ * record is sealed with a key keys.read does not hold), for callers that kept
+ * only its envelope (the namespace). */
+int ltl__record_key_error(struct ltl_db *db, uint64_t seq) LTL__WUR;
+/* Writer open, before anything is written: the read key the store seals with
+ * (named by its last manifest) must be the first of keys.read. A store that
+ * seals its records refuses a writer without a read key (it would append
+ * plaintext to an encrypted log) and a writer with another one (no single key
+ * would read the store) with LTL_EKEY saying what to do; the key changes only
+ * through ltl_keys_rotate_read(). */
+int ltl__keys_check_writer(struct ltl_db *db, const struct ltl__tail *tail) LTL__WUR;
 /* The checkpoints' origin line (checkpoint.origin, or ltl/<store id>). */
 void ltl__origin(struct ltl_db *db, char *out, size_t len);
 /* fn for every record with seq in [from, to), across segments; a bad frame is

@@ -15,9 +15,62 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <unistd.h>
 
 /* ---- keys ------------------------------------------------------------------ */
+
+/* Load one read key file of keys.read and derive its per-store key. */
+static int read_key_load(struct ltl_db *db, const char *path, struct ltl__seal_key *out)
+{
+    struct ltl__read_key rk;
+    int rc = ltl__read_key_load(&rk, db->io, path);
+    if (rc == LTL_OK)
+        rc = ltl__seal_key_derive(out, &rk, db->header.store_id);
+    ltl__key_wipe(&rk, sizeof(rk));
+    return rc;
+}
+
+/* keys.read: one key file, or several separated by commas (the first seals new
+ * records; the others open records sealed before a rotation). */
+static int read_keys_load(struct ltl_db *db)
+{
+    struct ltl__keys *k = &db->keys;
+    const char *list = db->cfg.key_read;
+    int rc = LTL_OK;
+    size_t n = 0;
+    for (const char *p = list; *p && rc == LTL_OK;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        const char *next = p + len + (comma ? 1 : 0);
+        while (len && (*p == ' ' || *p == '\t'))
+            p++, len--;
+        while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+            len--;
+        if (!len)
+            return ltl__errf(LTL_ECONFIG,
+                             "keys.read: an empty file name in '%s' (key files are separated by "
+                             "commas)",
+                             list);
+        if (n == LTL__READ_KEYS_MAX)
+            return ltl__errf(LTL_ECONFIG, "keys.read names more than %d read keys",
+                             LTL__READ_KEYS_MAX);
+        char *path = ltl__strndup(p, len);
+        if (!path)
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+        rc = read_key_load(db, path, n == 0 ? &k->seal : &k->older[n - 1]);
+        ltl__free(path);
+        if (rc)
+            ltl__err_prefix("keys.read");
+        n++;
+        p = next;
+    }
+    if (rc == LTL_OK && n) {
+        k->have_read = true;
+        k->nolder = n - 1;
+    }
+    return rc;
+}
 
 int ltl__keys_load(struct ltl_db *db)
 {
@@ -44,18 +97,187 @@ int ltl__keys_load(struct ltl_db *db)
         k->check = ck;
         k->have_check = true;
     }
-    if (db->cfg.key_read[0]) {
-        struct ltl__read_key rk;
-        if ((rc = ltl__read_key_load(&rk, db->io, db->cfg.key_read))) {
-            ltl__err_prefix("keys.read");
-            return rc;
-        }
-        rc = ltl__seal_key_derive(&k->seal, &rk, db->header.store_id);
-        ltl__key_wipe(&rk, sizeof(rk));
-        if (rc)
-            return rc;
-        k->have_read = true;
+    if (db->cfg.key_read[0])
+        rc = read_keys_load(db);
+    return rc;
+}
+
+const struct ltl__seal_key *ltl__keys_read_find(const struct ltl_db *db, uint32_t id)
+{
+    const struct ltl__keys *k = &db->keys;
+    if (!k->have_read)
+        return NULL;
+    if (k->seal.read_key_id == id)
+        return &k->seal;
+    for (size_t i = 0; i < k->nolder; i++)
+        if (k->older[i].read_key_id == id)
+            return &k->older[i];
+    return NULL;
+}
+
+/* "read key 1a2b3c4d" or "read keys 1a2b3c4d, 5e6f7a8b": what keys.read holds. */
+static void held_keys(const struct ltl_db *db, char *out, size_t len)
+{
+    const struct ltl__keys *k = &db->keys;
+    int n = snprintf(out, len, "read key%s %08x", k->nolder ? "s" : "", k->seal.read_key_id);
+    for (size_t i = 0; i < k->nolder && n > 0 && (size_t)n < len; i++)
+        n += snprintf(out + n, len - (size_t)n, ", %08x", k->older[i].read_key_id);
+}
+
+/* A manifest's read_key: true with *id when it names one (8 hex digits). */
+static bool parse_key_id(const char *text, uint32_t *id)
+{
+    if (strlen(text) != 8 || strspn(text, "0123456789abcdefABCDEF") != 8)
+        return false;
+    *id = (uint32_t)strtoul(text, NULL, 16);
+    return true;
+}
+
+/* The read key the record with this manifest was sealed with: true with *id
+ * when its manifest can be read and names one. */
+static bool sealed_with(struct ltl_db *db, uint64_t manifest_seq, uint32_t *id)
+{
+    const ltl_manifest *m = ltl__manifest_acquire(db, manifest_seq);
+    bool named = m && parse_key_id(m->read_key, id);
+    ltl__manifest_release(db, m);
+    return named;
+}
+
+/* Why this handle does not open record seq: LTL_EKEY naming the read key it
+ * was sealed with (from its manifest) and what keys.read holds. */
+static int refuse(struct ltl_db *db, uint64_t seq, uint64_t manifest_seq)
+{
+    unsigned long long at = (unsigned long long)seq;
+    uint32_t id = 0;
+    bool named = sealed_with(db, manifest_seq, &id);
+    ltl__err_restate(); /* an unreadable manifest's message is not this failure's */
+    if (!db->keys.have_read && named)
+        return ltl__errf(LTL_EKEY,
+                         "record %llu is encrypted; keys.read is not set (it was sealed with read "
+                         "key %08x)",
+                         at, id);
+    if (!db->keys.have_read)
+        return ltl__errf(LTL_EKEY, "record %llu is encrypted; keys.read is not set", at);
+    char held[160];
+    held_keys(db, held, sizeof(held));
+    if (named && ltl__keys_read_find(db, id))
+        return ltl__errf(LTL_EKEY,
+                         "record %llu: read key %08x of keys.read does not open it, though it was "
+                         "sealed with that key: the record was altered or damaged (ltl verify)",
+                         at, id);
+    if (named)
+        return ltl__errf(LTL_EKEY,
+                         "record %llu is encrypted; keys.read holds %s, not the one it was sealed "
+                         "with (read key %08x)",
+                         at, held, id);
+    return ltl__errf(LTL_EKEY,
+                     "record %llu is encrypted and keys.read (%s) does not open it: it was sealed "
+                     "with another read key, or altered",
+                     at, held);
+}
+
+int ltl__record_unseal(struct ltl_db *db, struct ltl__body *b, ltl__buf *plain, bool envelope)
+{
+    if (!(b->flags & LTL_RECORD_ENCRYPTED))
+        return LTL_OK;
+    if (b->payload_len < LTL__SEAL_OVERHEAD)
+        return ltl__errf(LTL_ECORRUPT, "record %llu: sealed payload of %zu bytes is too short",
+                         (unsigned long long)b->seq, b->payload_len);
+    const struct ltl__keys *k = &db->keys;
+    const struct ltl__seal_key *key = NULL; /* NULL: every key in turn */
+    if (!k->have_read)
+        goto refused;
+    if (k->nolder == 0) {
+        key = &k->seal; /* the only one: the manifest is read only to explain a failure */
+    } else {
+        uint32_t id = 0;
+        bool named = sealed_with(db, b->manifest_seq, &id);
+        ltl__err_restate(); /* an unreadable manifest: try every key */
+        if (named && !(key = ltl__keys_read_find(db, id)))
+            goto refused;
     }
+    size_t len = b->payload_len - LTL__SEAL_OVERHEAD;
+    if (ltl__buf_reserve(plain, len + 1))
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    /* the envelope (body header and topic) is the associated data */
+    const unsigned char *aad = (const unsigned char *)b->topic - LTL__BODY_HEADER;
+    size_t aad_len = LTL__BODY_HEADER + b->topic_len;
+    int rc = LTL_EKEY;
+    for (size_t i = 0; rc == LTL_EKEY && i <= (key ? 0 : k->nolder); i++) {
+        ltl__err_restate();
+        rc = ltl__unseal((unsigned char *)plain->data,
+                         key ? key
+                         : i ? &k->older[i - 1]
+                             : &k->seal,
+                         aad, aad_len, b->payload, b->payload_len, b->seq);
+    }
+    if (rc == LTL_EKEY) {
+        ltl__err_restate();
+        goto refused;
+    }
+    if (rc)
+        return rc;
+    plain->len = len;
+    b->payload = (const unsigned char *)plain->data;
+    b->payload_len = len;
+    b->flags = (b->flags & ~(unsigned)LTL_RECORD_ENCRYPTED) | LTL_RECORD_SEALED;
+    return LTL_OK;
+refused:
+    return envelope ? LTL_OK : refuse(db, b->seq, b->manifest_seq);
+}
+
+int ltl__record_key_error(struct ltl_db *db, uint64_t seq)
+{
+    ltl__buf buf = {0}, plain = {0};
+    struct ltl__body b;
+    int rc = ltl__read_seq(db, seq, &buf, &b, NULL);
+    if (rc == LTL_OK)
+        rc = ltl__record_unseal(db, &b, &plain, false);
+    if (rc == LTL_OK) /* this handle opens it after all: say what the caller saw */
+        rc = ltl__errf(LTL_EKEY, "record %llu is encrypted", (unsigned long long)seq);
+    ltl__buf_free(&plain);
+    ltl__buf_free(&buf);
+    return rc;
+}
+
+int ltl__keys_check_writer(struct ltl_db *db, const struct ltl__tail *tail)
+{
+    uint64_t mseq = tail->last_manifest_seq;
+    if (mseq == LTL__NO_SEQ || mseq >= tail->next_seq)
+        return LTL_OK; /* no writer wrote here yet */
+    const ltl_manifest *m = ltl__manifest_acquire(db, mseq);
+    if (!m) {
+        if (db->flags & LTL_OPEN_REPAIR)
+            return LTL_OK; /* repair must be able to run on a damaged store */
+        return ltl__errf(LTL_ECORRUPT,
+                         "the last manifest (seq %llu) cannot be read, so which read key the "
+                         "store seals with is unknown (ltl repair)",
+                         (unsigned long long)mseq);
+    }
+    uint32_t id = 0;
+    bool keyed = m->read_key[0] != '\0';
+    bool parsed = keyed && parse_key_id(m->read_key, &id);
+    ltl__manifest_release(db, m);
+    unsigned long long at = (unsigned long long)mseq;
+    if (!keyed)
+        return LTL_OK; /* the store's writers have not sealed: keys.read may start it */
+    if (!parsed)
+        return ltl__errf(LTL_ECORRUPT, "the last manifest (seq %llu) names no read key id", at);
+    if (!db->keys.have_read)
+        return ltl__errf(LTL_EKEY,
+                         "the store seals its records with read key %08x (manifest at seq %llu) "
+                         "and keys.read is not set: this writer would append plaintext to an "
+                         "encrypted log; set keys.read to that key's file (ltl config set "
+                         "keys.read FILE)",
+                         id, at);
+    if (db->keys.seal.read_key_id != id)
+        return ltl__errf(LTL_EKEY,
+                         "keys.read seals with read key %08x, but the store seals with read key "
+                         "%08x (manifest at seq %llu): records under another key would leave no "
+                         "single key that reads the store; put the file of read key %08x first "
+                         "in keys.read, or change the store's key with 'ltl keys rotate-read "
+                         "NEWFILE' (docs/TRUST.md)",
+                         db->keys.seal.read_key_id, id, at, id);
     return LTL_OK;
 }
 

@@ -75,6 +75,11 @@ struct ltl__writer {
     bool stopping;
     int64_t interval_ns;
 
+    /* set by ltl__writer_rotate_read(): the read key the store seals with now;
+     * this writer holds the old one, so it appends nothing more */
+    bool rotated;
+    uint32_t rotated_to;
+
     uint64_t cp_size; /* size of the last checkpoint in the store */
     int64_t cp_time;  /* monotonic time it was made (or the writer started) */
 
@@ -554,6 +559,63 @@ static int manifest_locked(struct ltl_db *db)
     return LTL_OK;
 }
 
+/* After ltl__writer_rotate_read(): records of this writer would be sealed with
+ * the key the store no longer uses. Caller holds w->mu. */
+static int rotated_error(struct ltl__writer *w)
+{
+    return ltl__errf(LTL_EKEY,
+                     "this handle rotated the store's read key to %08x and still holds the old "
+                     "one: reopen the store with the new key first in keys.read to append",
+                     w->rotated_to);
+}
+
+int ltl__writer_rotate_read(struct ltl_db *db, const struct ltl__seal_key *next, uint64_t *out_seq)
+{
+    struct ltl__writer *w = db->writer;
+    char event[128];
+    snprintf(event, sizeof(event),
+             "{\"event\":\"read-key-rotation\",\"from\":\"%08x\",\"to\":\"%08x\"}",
+             db->keys.seal.read_key_id, next->read_key_id);
+    /* the manifest of the writers to come: this one's, with the new read key */
+    struct ltl__keys keys = db->keys;
+    keys.seal = *next;
+    char *manifest = ltl__manifest_json(&db->cfg, &keys);
+    ltl__key_wipe(&keys, sizeof(keys));
+    if (!manifest)
+        return ltl__errf(LTL_ENOMEM, "out of memory");
+    size_t elen = strlen(event), mlen = strlen(manifest);
+    pthread_mutex_lock(&w->mu);
+    int rc = w->broken ? broken_error(w) : w->rotated ? rotated_error(w) : LTL_OK;
+    /* the old key's manifest first, so the rotation record points to it */
+    if (rc == LTL_OK)
+        rc = manifest_locked(db);
+    if (rc == LTL_OK)
+        rc = ensure_room_locked(
+            db,
+            record_size(db, LTL_KIND_SYSTEM, sizeof(system_topic) - 1, elen) +
+                record_size(db, LTL_KIND_MANIFEST, sizeof(system_topic) - 1, mlen),
+            2);
+    uint64_t seq = 0, mseq = 0;
+    if (rc == LTL_OK)
+        rc = encode_locked(db, LTL_KIND_SYSTEM, system_topic, sizeof(system_topic) - 1, event, elen,
+                           LTL_RECORD_JSON, &seq);
+    if (rc == LTL_OK &&
+        (rc = encode_locked(db, LTL_KIND_MANIFEST, system_topic, sizeof(system_topic) - 1, manifest,
+                            mlen, LTL_RECORD_JSON, &mseq)))
+        set_broken(db, rc); /* the rotation record is in without its manifest */
+    if (rc == LTL_OK) {
+        /* from here on the store seals with the new key, whatever happens next */
+        w->rotated = true;
+        w->rotated_to = next->read_key_id;
+        rc = commit_locked(db, mseq, true);
+    }
+    pthread_mutex_unlock(&w->mu);
+    ltl__free(manifest);
+    if (rc == LTL_OK && out_seq)
+        *out_seq = seq;
+    return rc;
+}
+
 /* ---- checkpoints -------------------------------------------------------------- */
 
 /* Sync the log and the hash index, then append a checkpoint of the whole
@@ -735,8 +797,8 @@ int ltl__writer_append(struct ltl_db *db, const ltl_msg *msgs, size_t count, uin
         need += record_size(db, LTL_KIND_DATA, strlen(topic), msgs[i].len);
     }
     pthread_mutex_lock(&w->mu);
-    if (w->broken) {
-        rc = broken_error(w);
+    if (w->broken || w->rotated) {
+        rc = w->broken ? broken_error(w) : rotated_error(w);
         goto unlock;
     }
     if ((rc = manifest_locked(db)) || (rc = ensure_room_locked(db, need, count)))
@@ -782,7 +844,7 @@ int ltl__writer_system_event(struct ltl_db *db, const char *json)
     struct ltl__writer *w = db->writer;
     size_t len = strlen(json);
     pthread_mutex_lock(&w->mu);
-    int rc = manifest_locked(db);
+    int rc = w->rotated ? rotated_error(w) : manifest_locked(db);
     if (rc == LTL_OK)
         rc = ensure_room_locked(db, record_size(db, LTL_KIND_SYSTEM, sizeof(system_topic) - 1, len),
                                 1);

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: MIT
 # Encryption at rest with a read key (issue 4): with keys.read, messages are
-# sealed on append and opened by `ltl cat`. Without the key, cat shows the
-# envelope and marks the message encrypted; a wrong read key is exit 13,
-# naming both key ids (the store's and the configured one); a read key file
-# that group or others may read is refused with exit 10 and the chmod 600
-# hint. verify and proofs need no read key: the leaves hash the ciphertext.
+# sealed on append and opened by `ltl cat`. Without the key no format that
+# shows the message prints anything of it: exit 13, naming the record and the
+# key it was sealed with (issue 10); --format envelope lists the envelopes. A
+# wrong read key is exit 13, naming both key ids (the store's and the
+# configured one), and a writer with it is refused before it writes (issue 10:
+# the store would need two keys); a read key file that group or others may
+# read is refused with exit 10 and the chmod 600 hint. verify and proofs need
+# no read key: the leaves hash the ciphertext.
 # (The read key ids are taken from the key files and shown by name.)
 mkdir other
 t ltl keygen --read secret
@@ -19,11 +22,12 @@ ltl config set keys.read "$HOME/secret.rkey" 2>/dev/null
 t ltl append hello '{"a":1}'
 t ltl cat
 t ltl cat --format raw
-t ltl --config keys.read= cat
-t ltl --config keys.read= cat --format pretty | sed -E 's/^#([0-9]+)  \S+  /#\1  <TS>  /'
+t ltl --config keys.read= cat | norm
+t ltl --config keys.read= cat --format pretty | norm
+t ltl --config keys.read= cat --format envelope
 t ltl --config "keys.read=$HOME/other/other.rkey" cat | norm
-# a writer with another read key seals under that key (its manifest names
-# it): the store then needs both keys to be read
+# a writer with another read key is refused (the store would then need both
+# keys to be read) and writes nothing
 t ltl --config "keys.read=$HOME/other/other.rkey" append more | norm
 t ltl cat --format raw | norm
 chmod 644 secret.rkey

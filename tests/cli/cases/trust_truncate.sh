@@ -3,9 +3,10 @@
 # of the log and the tail repaired so that the store opens (the durable point
 # forgotten). verify fails: first because the hash index is longer than the
 # log, then, with the index cut too, because the checkpoint covers records the
-# log no longer has. With the checkpoints removed as well the store looks fine
-# on its own; a checkpoint kept elsewhere (--against) and the audit state do
-# not.
+# log no longer has. With the checkpoints removed as well the store is
+# consistent on its own, but verify does not say a plain "ok": a check key is
+# configured and no checkpoint is signed (issue 10); a checkpoint kept
+# elsewhere (--against) and the audit state catch the cut.
 S="$CASE_DIR/../segtool.py"
 store="$XDG_DATA_HOME/ltl/default"
 seg="$store/log/0000000000000000.seg"
