@@ -413,6 +413,7 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
         return LTL_ENOMEM;
     db->io = io;
     db->lock_fd = -1;
+    db->repair_first_lost = LTL__NO_SEQ;
     db->flags = opts->flags;
     db->writable = !(opts->flags & LTL_OPEN_READONLY);
     db->log = (ltl__logger){opts->log, opts->log_ctx,

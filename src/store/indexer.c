@@ -523,7 +523,7 @@ int ltl__indexer_start(struct ltl_db *db, uint64_t next_seq)
         rc = ltl__index_clear(ixr->ix);
         ixr->hwm = 0;
     }
-    if (rc == LTL_OK && db->nlost && ixr->hwm > db->lost[0].seq) {
+    if (rc == LTL_OK && ixr->hwm > db->repair_first_lost) {
         /* repair replaced indexed records by lost-record markers */
         ltl__log(&db->log, LTL_LOG_WARN,
                  "index: it holds records that repair marked lost: rebuilding it");

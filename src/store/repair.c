@@ -504,6 +504,8 @@ static int mark_lost(struct repair *r, struct ltl__segment *seg, uint64_t from, 
     if ((rc = keep_bytes(r, seg->path, from, to, name, &kept)) ||
         (rc = write_at(db, seg->path, frames, (size_t)space, from)))
         goto done;
+    if (first < db->repair_first_lost)
+        db->repair_first_lost = first;
     /* what the hash index needs to keep their leaves, and the event */
     for (uint64_t i = 0; i < count; i++) {
         struct ltl__lost *l = ltl__realloc(db->lost, (db->nlost + 1) * sizeof(*l));

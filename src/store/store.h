@@ -538,6 +538,7 @@ struct ltl_db {
     size_t nrepair_events;
     struct ltl__lost *lost;
     size_t nlost;
+    uint64_t repair_first_lost; /* the first seq this open's repair marked lost, or NO_SEQ */
 
     /* The checkpoint ltl__checkpoint_find() found last, parsed and checked, kept while
      * the checkpoints file is the same (inode, size, modification time): proofs ask

@@ -357,21 +357,72 @@ struct leaf_check {
     struct ltl__tree *tree;
     uint64_t mismatch; /* first leaf that differs, or LTL__NO_SEQ */
     ltl__buf *note;
+    uint64_t log_end; /* the log's next seq */
+    bool events_read; /* the repair events in _ltl were read for lost leaves */
 };
 
-/* The leaf of a lost-record marker is the lost record's: the one the marker
- * keeps, else the one repair found in the hash index. false: not known. */
-static bool lost_leaf(struct ltl_db *db, const struct ltl__body *b,
-                      unsigned char out[LTL__HASH_SIZE])
+static bool known_lost_leaf(struct ltl_db *db, uint64_t seq, unsigned char out[LTL__HASH_SIZE])
 {
-    if (ltl__lost_leaf(b, out))
-        return true;
     for (size_t i = 0; i < db->nlost; i++)
-        if (db->lost[i].seq == b->seq && db->lost[i].has_leaf) {
+        if (db->lost[i].seq == seq && db->lost[i].has_leaf) {
             memcpy(out, db->lost[i].leaf, LTL__HASH_SIZE);
             return true;
         }
     return false;
+}
+
+/* The leaves a repair event in _ltl lists ({"action":"lost-records",
+ * "first_seq":N,...,"leaves":["<hex>"|null,...]}), into db->lost. */
+static int take_repair_event(void *ctx, struct ltl__segment *seg, uint64_t off,
+                             const struct ltl__body *b, const unsigned char *body, size_t len)
+{
+    (void)seg;
+    (void)off;
+    (void)body;
+    (void)len;
+    struct ltl_db *db = ctx;
+    static const char action[] = "\"action\":\"lost-records\"",
+                      first[] = "\"first_seq\":", leaves[] = "\"leaves\":[";
+    const char *p = (const char *)b->payload, *end = p + b->payload_len;
+    if (b->kind != LTL_KIND_SYSTEM || !memmem(p, b->payload_len, action, sizeof(action) - 1))
+        return 0;
+    const char *f = memmem(p, b->payload_len, first, sizeof(first) - 1);
+    const char *l = memmem(p, b->payload_len, leaves, sizeof(leaves) - 1);
+    if (!f || !l)
+        return 0;
+    uint64_t seq = strtoull(f + sizeof(first) - 1, NULL, 10);
+    for (const char *q = l + sizeof(leaves) - 1; q < end && *q != ']'; seq++) {
+        struct ltl__lost e = {seq, false, {0}};
+        if (*q == '"' && end - q > 2 * LTL__HASH_SIZE + 1 && q[1 + 2 * LTL__HASH_SIZE] == '"')
+            e.has_leaf = ltl__hex_decode(e.leaf, q + 1, LTL__HASH_SIZE);
+        struct ltl__lost *grown = ltl__realloc(db->lost, (db->nlost + 1) * sizeof(*grown));
+        if (!grown)
+            return ltl__errf(LTL_ENOMEM, "out of memory");
+        db->lost = grown;
+        db->lost[db->nlost++] = e;
+        const char *comma = memchr(q, ',', (size_t)(end - q));
+        const char *close = memchr(q, ']', (size_t)(end - q));
+        if (!comma || (close && close < comma))
+            break;
+        q = comma + 1;
+    }
+    return 0;
+}
+
+/* The leaf of a lost-record marker is the lost record's: the one the marker
+ * keeps, else the one a repair took from the hash index (this repair's, or an
+ * earlier one's event in _ltl, read once). false: known nowhere. */
+static bool lost_leaf(struct leaf_check *c, const struct ltl__body *b,
+                      unsigned char out[LTL__HASH_SIZE])
+{
+    if (ltl__lost_leaf(b, out) || known_lost_leaf(c->db, b->seq, out))
+        return true;
+    if (!c->events_read && c->log_end > b->seq) {
+        c->events_read = true;
+        if (ltl__log_walk(c->db, b->seq + 1, c->log_end, take_repair_event, c->db) != LTL_OK)
+            ltl__err_restate(); /* no leaf, then: the caller says so */
+    }
+    return known_lost_leaf(c->db, b->seq, out);
 }
 
 static int check_leaf(void *vctx, struct ltl__segment *seg, uint64_t off, const struct ltl__body *b,
@@ -383,7 +434,7 @@ static int check_leaf(void *vctx, struct ltl__segment *seg, uint64_t off, const 
     unsigned char want[LTL__HASH_SIZE], have[LTL__HASH_SIZE];
     int rc = LTL_OK;
     if (b->kind == LTL_KIND_LOST) {
-        if (!lost_leaf(c->db, b, want))
+        if (!lost_leaf(c, b, want))
             return LTL_OK; /* the index's leaf is all there is of it: keep it */
     } else {
         rc = ltl__hash_leaf(want, body, len);
@@ -408,7 +459,7 @@ static int append_leaf(void *vctx, struct ltl__segment *seg, uint64_t off,
     struct ltl__tree *t = c->tree;
     unsigned char leaf[LTL__HASH_SIZE];
     int rc = LTL_OK;
-    if (b->kind != LTL_KIND_LOST || !lost_leaf(c->db, b, leaf)) {
+    if (b->kind != LTL_KIND_LOST || !lost_leaf(c, b, leaf)) {
         if (b->kind == LTL_KIND_LOST)
             note_add(c->note,
                      "lost record %" PRIu64 ": its leaf hash is known nowhere any more, so the "
@@ -503,7 +554,7 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
      * repair: every leaf) */
     uint64_t synced = db->flags & LTL_OPEN_REPAIR ? 0 : ltl__tree_synced(t);
     if (synced < size) {
-        struct leaf_check c = {db, t, LTL__NO_SEQ, note};
+        struct leaf_check c = {db, t, LTL__NO_SEQ, note, next_seq, false};
         rc = ltl__log_walk(db, synced, size, check_leaf, &c);
         if (rc == 1)
             rc = LTL_OK;
@@ -531,7 +582,7 @@ int ltl__tree_attach(struct ltl_db *db, uint64_t next_seq, ltl__buf *note)
         }
     }
     if (size < next_seq) {
-        struct leaf_check c = {db, t, LTL__NO_SEQ, note};
+        struct leaf_check c = {db, t, LTL__NO_SEQ, note, next_seq, false};
         if ((rc = ltl__log_walk(db, size, next_seq, append_leaf, &c)))
             goto out;
         note_add(note, "%s: %" PRIu64 " leaves rebuilt from the log", LTL__TREE_FILE,

@@ -59,3 +59,12 @@ t ltl stat
 t ltl repair --dry-run
 t ltl repair
 t ltl cat --format raw
+
+echo "--- a record too small for its marker to keep its leaf: the repair event keeps it"
+ltl checkpoint > /dev/null
+n=$(frames | wc -l)
+python3 "$CASE_DIR/../segtool.py" flip "$seg" $((n - 2)) > /dev/null
+t ltl repair
+rm "$store/log/tree.hashes"
+t ltl append '{"n": 8}'
+t ltl verify
