@@ -547,7 +547,7 @@ int ltl__note_verify(size_t *out_text_len, const char *note, size_t len,
     /* the text length is known before the first signature line is parsed */
     const char *blank = len <= LTL__NOTE_MAX ? last_blank(note, len) : NULL;
     v.text_len = blank ? (size_t)(blank + 1 - note) : 0;
-    size_t text_len;
+    size_t text_len = 0;
     int rc = note_parse(&text_len, note, len, verify_one, &v);
     if (rc)
         return rc;
