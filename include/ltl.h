@@ -487,6 +487,17 @@ typedef struct ltl_error {
  */
 LTL_API int ltl_checkpoint(char **out, ltl_db *db);
 
+/**
+ * The origin line this store's checkpoints carry: checkpoint.origin, or the
+ * default `ltl/<store id in lowercase hex>` when that key is empty.
+ * @param out      receives the origin, NUL-terminated.
+ * @param out_size its size; LTL_CHECKPOINT_ORIGIN_MAX is always enough.
+ * @return LTL_OK; LTL_EINVAL (NULL argument, or out_size too small).
+ * @note thread-safe.
+ */
+#define LTL_CHECKPOINT_ORIGIN_MAX 256
+LTL_API int ltl_checkpoint_origin(char *out, size_t out_size, ltl_db *db);
+
 /** Verification modes. */
 enum {
     LTL_VERIFY_FULL = 0, /**< every segment, the whole hash index, every checkpoint */
@@ -793,6 +804,14 @@ LTL_API int ltl_import(ltl_import_report *out, ltl_db *db, ltl_read_fn read, voi
 
 typedef struct ltl_config ltl_config;
 
+enum {
+    /** ltl_config_load() only: a bad line of a config file or a bad LTL_* variable is
+     *  left out (the value of the layer below stays) and reported by
+     *  ltl_config_warnings(), instead of failing the load. For tools that repair a
+     *  configuration (`ltl config set/unset/list`); ltl_open() is always strict. */
+    LTL_CONFIG_LENIENT = 1 << 16,
+};
+
 /**
  * Resolve every config key for the store at @p store_path (NULL: the
  * default store), lowest layer first: built-in defaults, /etc/ltl/config,
@@ -800,7 +819,8 @@ typedef struct ltl_config ltl_config;
  * @p overrides (the --config layer), @p flag_overrides (explicit flags).
  * Both override strings are "key=value,key=value" (a comma inside a value
  * is written "\,") or NULL.
- * @param flags LTL_OPEN_NO_ENV skips the system, user and environment layers.
+ * @param flags LTL_OPEN_NO_ENV skips the system, user and environment layers;
+ *              LTL_CONFIG_LENIENT skips bad lines and values (ltl_config_warnings()).
  * @param out set even on failure (unless LTL_ENOMEM); ltl_config_errmsg() explains.
  * @return LTL_OK; LTL_ECONFIG (unknown key, bad value: the message names the
  *         file and line); LTL_EIO; LTL_ENOMEM.
@@ -813,6 +833,14 @@ LTL_API void ltl_config_free(ltl_config *cfg);
 
 /** The message of the last failure on @p cfg ("" when none). Borrowed. */
 LTL_API const char *ltl_config_errmsg(const ltl_config *cfg);
+
+/**
+ * What a LTL_CONFIG_LENIENT load left out: one line per bad line or value, each
+ * ending in a newline and naming the file and line (or the variable) as the
+ * strict load's error would; "" when nothing. Borrowed from @p cfg; not updated
+ * by ltl_config_write() (load again to see what is left).
+ */
+LTL_API const char *ltl_config_warnings(const ltl_config *cfg);
 
 /** The resolved value of @p key, or NULL for an unknown key. Borrowed from cfg. */
 LTL_API const char *ltl_config_get(const ltl_config *cfg, const char *key);
@@ -846,8 +874,10 @@ LTL_API const char *ltl_config_file(const ltl_config *cfg, int which);
 
 /**
  * Set (@p value non-NULL) or remove (@p value NULL) @p key in the config
- * file layer @p which, after checking key and value. The file is replaced
- * atomically; other lines and comments are kept.
+ * file layer @p which, after checking key and value with the loader's own
+ * checks: what is written is what a load accepts. The file is replaced
+ * atomically; other lines and comments are kept. Removing an unknown key is
+ * allowed when the file has a line of it (a misspelt key is fixed that way).
  * @return LTL_OK; LTL_ECONFIG; LTL_EIO; LTL_ENOMEM.
  */
 LTL_API int ltl_config_write(ltl_config *cfg, int which, const char *key, const char *value);

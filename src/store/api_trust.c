@@ -53,6 +53,18 @@ int ltl_checkpoint(char **out, ltl_db *db)
     return ltl__err_end(db, rc);
 }
 
+int ltl_checkpoint_origin(char *out, size_t out_size, ltl_db *db)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    char origin[LTL__NAME_MAX + 1];
+    ltl__origin(db, origin, sizeof(origin));
+    if (strlen(origin) >= out_size)
+        return LTL_EINVAL;
+    memcpy(out, origin, strlen(origin) + 1);
+    return LTL_OK;
+}
+
 void ltl_verify_options_init(ltl_verify_options *opts)
 {
     if (opts)
