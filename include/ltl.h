@@ -215,8 +215,12 @@ LTL_API void ltl_options_init(ltl_options *opts);
 LTL_API int ltl_open(ltl_db **out, const char *path, const ltl_options *opts);
 
 /**
- * Flush and sync what the mode requires (everything but forgetful), release
- * the lock and free the handle. NULL does nothing.
+ * Flush and sync what the mode requires (everything but forgetful), append a
+ * checkpoint when records came in, release the lock and free the handle. NULL
+ * does nothing. A checkpoint that cannot be written at close (say, a full disk
+ * under STORE/checkpoints) does not fail the close: the records are stored and
+ * acknowledged; a warning through the log callback says why, and the next writer
+ * or ltl_checkpoint() makes it.
  * @return LTL_OK, or the error of the final flush (the handle is freed anyway).
  * @note no other call on @p db may run concurrently or follow.
  */

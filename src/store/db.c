@@ -472,10 +472,11 @@ int ltl_close(ltl_db *db)
             rc = ltl__indexer_stop(db, true);
         else
             (void)ltl__indexer_stop(db, false);
-        if (rc)
+        if (rc) { /* derived data: the store itself is fine, the close goes on */
             ltl__log(&db->log, LTL_LOG_WARN, "index: %s (the next writer catches up)",
                      ltl__err_current());
-        rc = LTL_OK; /* derived data: the store itself is fine */
+            ltl__err_restate(); /* a failure of the writer's own gets its message */
+        }
     }
     rc = ltl__writer_stop(db);
     ltl__index_close(db->index);
