@@ -554,7 +554,9 @@ typedef struct ltl_verify_report {
  * configured check key) and root; optionally that the store extends a
  * checkpoint kept elsewhere. Segments are checked in parallel.
  * @return LTL_OK (all holds); LTL_EVERIFY (a problem: @p out says which
- *         and where, ltl_errmsg() too); LTL_EIO; LTL_ENOMEM.
+ *         and where, ltl_errmsg() too; a checkpoint to check against that is
+ *         another log's says so); LTL_EPARSE (the checkpoint to check against
+ *         is not a checkpoint: nothing was verified); LTL_EIO; LTL_ENOMEM.
  * @note works on a reader or a writer handle; records a writer appends
  *       meanwhile are checked as far as the index reaches.
  */
@@ -566,7 +568,10 @@ LTL_API int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_opti
  * and payload, as hashed) travels in the proof, so it can be checked with
  * no store: ltl_proof_check().
  * @param out receives the proof text (free with ltl_free).
- * @return LTL_OK; LTL_ENOTFOUND (no such checkpoint, or seq not in it); LTL_EIO.
+ * @return LTL_OK; LTL_ENOTFOUND (no such checkpoint, no record @p seq, or
+ *         no checkpoint covering it yet: ltl_errmsg() says which);
+ *         LTL_ECORRUPT (the hash index is short of the checkpoint);
+ *         LTL_EVERIFY (the log is shorter than the checkpoint); LTL_EIO.
  */
 LTL_API int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size);
 
@@ -586,7 +591,8 @@ LTL_API int ltl_proof_consistency(char **out, ltl_db *db, uint64_t old_size, uin
  *        topic, checkpoint size and origin, whether signed, the message);
  *        free with ltl_free.
  * @return LTL_OK; LTL_EVERIFY (the proof does not hold: @p err says why);
- *         LTL_EPARSE (not a proof or not a key); LTL_ENOMEM.
+ *         LTL_EKEY (@p check_key is not a check key: a write or read key, or
+ *         damaged); LTL_EPARSE (not a proof); LTL_ENOMEM.
  */
 LTL_API int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_len,
                             const char *check_key, size_t check_key_len, const void *record,

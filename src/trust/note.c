@@ -273,6 +273,15 @@ int ltl__check_key_parse(struct ltl__check_key *out, const char *text, size_t le
     if (len >= 12 && memcmp(text, "PRIVATE+KEY+", 12) == 0)
         return ltl__errf(LTL_EPARSE, "this is a write key (PRIVATE+KEY+...), not a check key: "
                                      "keep it secret and give out its check key");
+    if (len >= sizeof(read_key_prefix) - 1 &&
+        memcmp(text, read_key_prefix, sizeof(read_key_prefix) - 1) == 0)
+        return ltl__errf(LTL_EPARSE,
+                         "this is a read key (%s...), not a check key: it "
+                         "encrypts payloads and checks nothing; keep it secret",
+                         read_key_prefix);
+    if (memchr(text, '\n', len))
+        return ltl__errf(LTL_EPARSE, "not a check key: a key is one line "
+                                     "(<name>+<id>+<base64>), this text has several");
     unsigned char alg = 0;
     uint32_t id = 0, is = 0;
     int rc = key_split(out->name, &id, &alg, out->pub, text, len, "check key");
