@@ -235,5 +235,11 @@ const struct cli_command cmd_config = {
     "  get KEY          print one value\n"
     "  set KEY VALUE    write it into a config file: the store's (default),\n"
     "                   --user (~/.config/ltl/config) or --system (/etc/ltl/config)\n"
-    "  unset KEY        remove it from that file\n"
-    "  files            the paths of the three config files\n"};
+    "  unset KEY        remove it from that file (a misspelt key too)\n"
+    "  files            the paths of the three config files\n"
+    "\n"
+    "A value is checked as every command checks it when it loads the file, so set\n"
+    "refuses what they would refuse. A bad line in a config file makes every\n"
+    "command refuse the configuration (exit code 11) but list, set and unset: they\n"
+    "warn about it, leave it out and work, so that it can be fixed. get and list\n"
+    "show checkpoint.origin as it is in effect: ltl/<store id> when it is empty.\n"};

@@ -276,12 +276,14 @@ const struct cli_command cmd_verify = {
     "      --tail         only what came after the last checkpoint (quick)\n"
     "      --against F    also check that the store extends the checkpoint in F,\n"
     "                     kept elsewhere (a consistency proof): catches a history\n"
-    "                     rewritten with every hash recomputed\n"
+    "                     rewritten with every hash recomputed; a checkpoint of\n"
+    "                     another log (another origin) is reported as such\n"
     "      --json         one JSON object\n"
     "  -j, --threads N    segments checked at once (default: one per CPU)\n"
     "\n"
     "On failure it exits with code 9 and names the first bad seq, the file and\n"
-    "the byte offset.\n"};
+    "the byte offset. An F that cannot be read exits with code 6, one that is not\n"
+    "a checkpoint with 8, before anything is verified.\n"};
 
 /* ---- proof ------------------------------------------------------------------ */
 
@@ -432,7 +434,8 @@ const struct cli_command cmd_check_proof = {
     "is in the log that checkpoint describes. With --record, also that the\n"
     "record's message is exactly the bytes of FILE. FILE may be - for stdin.\n"
     "Prints what was proven (seq, time, topic, message). Exit code 9 when the\n"
-    "proof does not hold.\n"};
+    "proof does not hold, 13 when CHECKKEY is not a check key (a write or read\n"
+    "key, say), 6 when a file cannot be read.\n"};
 
 /* ---- audit -------------------------------------------------------------------- */
 
