@@ -30,14 +30,17 @@ struct import_ctx {
     uint64_t done_before; /* bytes of the files before this one */
     uint64_t total;       /* bytes of every file (0: unknown, stdin) */
     uint64_t reported;    /* bad lines printed */
+    /* --skip: lines still to skip, lines skipped in this input (ltl_import()
+     * numbers the lines it sees from 1: messages add these) and in all */
+    uint64_t skip_left, skipped_here, skipped;
+    bool skip_partial; /* bytes of a skipped line whose newline is still to come */
 };
 
 /* Fill buf while input is ready: a short read tells ltl_import() that no
  * more is available now (a pipe that trickles), so the lines so far are
  * appended without waiting for a full block; a fast pipe fills blocks. */
-static int read_input(void *vctx, void *buf, size_t cap, size_t *out_len)
+static int read_ready(struct import_ctx *c, void *buf, size_t cap, size_t *out_len)
 {
-    struct import_ctx *c = vctx;
     size_t got = 0;
     while (got < cap) {
         if (cli_interrupted)
@@ -60,6 +63,53 @@ static int read_input(void *vctx, void *buf, size_t cap, size_t *out_len)
     return LTL_OK;
 }
 
+/* Count one skipped line. */
+static void skip_one(struct import_ctx *c)
+{
+    c->skip_left--;
+    c->skipped_here++;
+    c->skipped++;
+    c->skip_partial = false;
+}
+
+/* The input as ltl_import() reads it: without the first --skip lines. */
+static int read_input(void *vctx, void *buf, size_t cap, size_t *out_len)
+{
+    struct import_ctx *c = vctx;
+    for (;;) {
+        size_t got = 0;
+        int rc = read_ready(c, buf, cap, &got);
+        if (rc || !c->skip_left) {
+            *out_len = got;
+            return rc;
+        }
+        if (got == 0) {
+            /* the end of this input: a last line without a newline is a line too */
+            if (c->skip_partial)
+                skip_one(c);
+            *out_len = 0;
+            return LTL_OK;
+        }
+        char *p = buf, *end = p + got;
+        while (c->skip_left && p < end) {
+            char *nl = memchr(p, '\n', (size_t)(end - p));
+            if (!nl) {
+                c->skip_partial = true;
+                p = end;
+                break;
+            }
+            skip_one(c);
+            p = nl + 1;
+        }
+        if (p < end) {
+            /* the skipping ended inside this block: the rest starts a line */
+            memmove(buf, p, (size_t)(end - p));
+            *out_len = (size_t)(end - p);
+            return LTL_OK;
+        }
+    }
+}
+
 static void on_progress(void *vctx, uint64_t done, uint64_t total)
 {
     (void)total;
@@ -71,12 +121,13 @@ static int on_bad_line(void *vctx, const ltl_import_error *e)
 {
     struct import_ctx *c = vctx;
     c->reported++;
-    cli_progress_end(&c->progress); /* the bar comes back with the next update */
+    cli_progress_end(&c->progress);            /* the bar comes back with the next update */
+    uint64_t line = e->line + c->skipped_here; /* the line's number in the file */
     if (e->code == LTL_EPARSE)
-        cli_fail(c->cli, 0, "%s:%" PRIu64 ":%" PRIu64 ": not JSON: %s", c->in->name, e->line,
+        cli_fail(c->cli, 0, "%s:%" PRIu64 ":%" PRIu64 ": not JSON: %s", c->in->name, line,
                  e->column, e->message);
     else
-        cli_fail(c->cli, 0, "%s:%" PRIu64 ": %s", c->in->name, e->line, e->message);
+        cli_fail(c->cli, 0, "%s:%" PRIu64 ": %s", c->in->name, line, e->message);
     return 0;
 }
 
@@ -108,11 +159,10 @@ static bool durability_chosen(struct cli *cli)
 
 static int import_run(struct cli *cli, int argc, char **argv)
 {
-    enum { O_TOPIC = 1, O_KEEP_GOING, O_JOBS };
+    enum { O_TOPIC = 1, O_KEEP_GOING, O_JOBS, O_SKIP };
     static const struct cli_opt opts[] = {
-        {"topic", 't', true, O_TOPIC},
-        {"keep-going", 'k', false, O_KEEP_GOING},
-        {"jobs", 'j', true, O_JOBS},
+        {"topic", 't', true, O_TOPIC}, {"keep-going", 'k', false, O_KEEP_GOING},
+        {"jobs", 'j', true, O_JOBS},   {"skip", 0, true, O_SKIP},
         {NULL, 0, false, 0},
     };
     ltl_import_options io;
@@ -124,7 +174,7 @@ static int import_run(struct cli *cli, int argc, char **argv)
     struct cli_args it = {argc, argv, 1, NULL, false};
     const char *arg;
     int id, code = EXIT_OK;
-    uint64_t jobs = 0;
+    uint64_t jobs = 0, skip = 0;
     while ((id = cli_next(cli, &it, opts, &arg)) != CLI_END) {
         switch (id) {
         case O_TOPIC:
@@ -144,6 +194,12 @@ static int import_run(struct cli *cli, int argc, char **argv)
             }
             io.threads = (unsigned)jobs;
             break;
+        case O_SKIP:
+            if (!cli_parse_u64(cli, "--skip", arg, &skip)) {
+                free(inputs);
+                return EXIT_USAGE;
+            }
+            break;
         case CLI_POSITIONAL:
             inputs[ninputs++] = (struct input){arg, -1};
             break;
@@ -159,7 +215,7 @@ static int import_run(struct cli *cli, int argc, char **argv)
     if (ninputs == 0)
         inputs[ninputs++] = (struct input){"-", -1};
     /* every file opens before the store is touched */
-    struct import_ctx c = {cli, NULL, {0}, 0, 0, 0};
+    struct import_ctx c = {cli, NULL, {0}, 0, 0, 0, skip, 0, 0, false};
     bool unknown_size = false;
     for (size_t i = 0; i < ninputs; i++) {
         if (strcmp(inputs[i].name, "-") == 0) {
@@ -190,15 +246,25 @@ static int import_run(struct cli *cli, int argc, char **argv)
     io.error_ctx = &c;
     io.progress = on_progress;
     io.progress_ctx = &c;
-    uint64_t records = 0, rejected = 0, lines = 0;
+    uint64_t records = 0, rejected = 0, lines = 0, first_seq = UINT64_MAX, last_seq = 0;
+    size_t at = 0;         /* the input being imported */
+    uint64_t lines_at = 0; /* lines of it ltl_import() went through */
     int rc = LTL_OK;
     for (size_t i = 0; i < ninputs && rc == LTL_OK; i++) {
+        at = i;
         c.in = &inputs[i];
+        c.skipped_here = 0;
+        c.skip_partial = false;
         ltl_import_report rep;
         rc = ltl_import(&rep, db, read_input, &c, &io);
         records += rep.records;
         rejected += rep.rejected;
         lines += rep.lines;
+        lines_at = rep.lines;
+        if (rep.records && first_seq == UINT64_MAX)
+            first_seq = rep.first_seq;
+        if (rep.records)
+            last_seq = rep.last_seq;
         c.done_before += rep.bytes;
         if (rc == LTL_EPARSE || rc == LTL_ETOOBIG) {
             /* the bad line was printed: everything before it is in */
@@ -222,6 +288,27 @@ static int import_run(struct cli *cli, int argc, char **argv)
     if (cli->verbosity > 0 || (c.progress.enabled && code != EXIT_INTERRUPTED))
         cli_note(cli, "%" PRIu64 " records imported from %" PRIu64 " lines, %" PRIu64 " rejected",
                  records, lines, rejected);
+    if (code == EXIT_INTERRUPTED) {
+        /* how far it got, exactly: every line before the resume point is in the log
+         * (synced above) or was rejected; none after it is (even with -q: this is
+         * what the user needs to go on without duplicates) */
+        char seqs[64] = "", rej[48] = "";
+        if (records)
+            snprintf(seqs, sizeof(seqs), " (seq %" PRIu64 "..%" PRIu64 ")", first_seq, last_seq);
+        if (rejected)
+            snprintf(rej, sizeof(rej), ", %" PRIu64 " rejected", rejected);
+        cli_fail(cli, 0,
+                 "interrupted: %" PRIu64 " records imported%s from %" PRIu64 " lines%s; "
+                 "the next line is %s:%" PRIu64
+                 ": resume with the same command and --skip %" PRIu64,
+                 records, seqs, lines, rej, inputs[at].name, c.skipped_here + lines_at + 1,
+                 c.skipped + lines);
+    } else if (c.skip_left && code == EXIT_OK) {
+        cli_note(cli,
+                 "--skip %" PRIu64 ": the input has %" PRIu64 " lines; nothing was left to "
+                 "import",
+                 skip, c.skipped);
+    }
 out:
     for (size_t i = 0; i < ninputs; i++)
         if (inputs[i].fd > STDIN_FILENO)
@@ -243,12 +330,21 @@ const struct cli_command cmd_import = {
     "  -t, --topic T     the records' topic (default: \"default\")\n"
     "  -k, --keep-going  report bad lines and skip them (exit code 8 at the end)\n"
     "  -j, --jobs N      worker threads (default: one per CPU)\n"
+    "      --skip N      skip the first N lines of the input: resume an import that was\n"
+    "                    interrupted, without duplicates\n"
     "\n"
     "A bad line (not JSON, or longer than message.max_size) is reported as\n"
     "FILE:LINE:COLUMN with the reason; without --keep-going the import stops there\n"
     "(exit code 8), everything before it imported.\n"
     "Durability: the import appends in casual mode unless a mode is chosen (a flag\n"
-    "such as --paranoid, or the durability key), and syncs at the end.\n"};
+    "such as --paranoid, or the durability key), and syncs at the end.\n"
+    "\n"
+    "Interrupted (SIGINT, SIGTERM: exit code 130), it makes what it appended durable\n"
+    "and says how many records it imported from how many lines, and the next line:\n"
+    "the same command with --skip N goes on from there. N counts the lines of the\n"
+    "inputs in the order given, each FILE's lines on their own (a last line without\n"
+    "a newline is a line), blank and rejected (--keep-going) lines included; a\n"
+    "skipped line is not read as JSON, and bad lines keep their FILE:LINE numbers.\n"};
 
 /* ---- export ----------------------------------------------------------------------- */
 

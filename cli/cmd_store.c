@@ -66,11 +66,13 @@ static const struct cli_opt no_opts[] = {{NULL, 0, false, 0}};
 
 static int init_run(struct cli *cli, int argc, char **argv)
 {
-    const char *pos[1];
+    const char *pos[1] = {NULL};
     int npos;
     int code = simple_args(cli, &cmd_init, argc, argv, no_opts, NULL, NULL, pos, 1, &npos);
     if (code)
         return code < 0 ? EXIT_OK : code;
+    if (npos && !pos[0][0])
+        return cli_usage_error(cli, "the store path DIR is empty");
     if (npos)
         cli->store = pos[0];
     /* an existing store is left alone */
@@ -105,7 +107,9 @@ const struct cli_command cmd_init = {
     "\n"
     "Create a store in DIR (or --store DIR, or the default store). An existing\n"
     "store is left as it is. 'ltl append' creates the store too, so this is only\n"
-    "needed to create one ahead of time.\n"};
+    "needed to create one ahead of time. A directory that holds other files, or a\n"
+    "log/ without an LTL file (a store whose header was lost), is refused and left\n"
+    "exactly as it was.\n"};
 
 /* ---- stat ---------------------------------------------------------------- */
 

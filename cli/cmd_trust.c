@@ -12,9 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-/* Read a whole (small) file, or stdin for "-". NULL after printing why. */
-static char *read_file(struct cli *cli, const char *path, size_t *len, size_t max)
+/* Read a whole (small) file, or stdin for "-". NULL after printing why; *code is
+ * then the exit code: an input file that cannot be opened or read is an I/O error
+ * (6), as for 'ltl import FILE' (docs/EXIT-CODES.md), never a verification failure. */
+static char *read_file(struct cli *cli, const char *path, size_t *len, size_t max, int *code)
 {
+    *code = EXIT_IO;
     FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
     if (!f) {
         cli_fail(cli, 0, "cannot open %s: %s", path, strerror(errno));
@@ -26,6 +29,7 @@ static char *read_file(struct cli *cli, const char *path, size_t *len, size_t ma
         if (n == cap) {
             if (cap >= max) {
                 cli_fail(cli, 0, "%s is larger than %zu bytes", path, max);
+                *code = EXIT_INPUT;
                 free(buf);
                 buf = NULL;
                 break;
@@ -177,8 +181,9 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     }
     char *against_text = NULL;
     size_t against_len = 0;
-    if (against && !(against_text = read_file(cli, against, &against_len, 1 << 20)))
-        return EXIT_NOTFOUND;
+    int read_code;
+    if (against && !(against_text = read_file(cli, against, &against_len, 1 << 20, &read_code)))
+        return read_code;
     vo.against = against_text;
     vo.against_len = against_len;
     ltl_db *db;
@@ -270,7 +275,8 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         if (r.unhashed)
             cli_note(cli,
                      "%" PRIu64 " newest records are past the hash index (a writer is "
-                     "appending): their frames were checked",
+                     "appending, or the index is behind the log: a writer brings it level): "
+                     "their frames were checked",
                      r.unhashed);
         if (unproven) {
             fflush(stdout); /* the warning follows the line it qualifies */
@@ -314,14 +320,16 @@ const struct cli_command cmd_verify = {
     "      --tail         only what came after the last checkpoint (quick)\n"
     "      --against F    also check that the store extends the checkpoint in F,\n"
     "                     kept elsewhere (a consistency proof): catches a history\n"
-    "                     rewritten with every hash recomputed\n"
+    "                     rewritten with every hash recomputed; a checkpoint of\n"
+    "                     another log (another origin) is reported as such\n"
     "      --json         one JSON object\n"
     "  -j, --threads N    segments checked at once (default: one per CPU)\n"
     "\n"
     "On failure it exits with code 9 and names the first bad seq, the file and\n"
-    "the byte offset. With a check key configured and no checkpoint signed by it,\n"
-    "it exits 0 but says \"ok, but no signed checkpoint\" and warns: nothing then\n"
-    "shows who wrote the log (docs/TRUST.md).\n"};
+    "the byte offset. An F that cannot be read exits with code 6, one that is not\n"
+    "a checkpoint with 8, before anything is verified. With a check key configured\n"
+    "and no checkpoint signed by it, it exits 0 but says \"ok, but no signed\n"
+    "checkpoint\" and warns: nothing then shows who wrote the log (docs/TRUST.md).\n"};
 
 /* ---- proof ------------------------------------------------------------------ */
 
@@ -428,14 +436,16 @@ static int check_proof_run(struct cli *cli, int argc, char **argv)
     if (!file)
         return cli_usage_error(cli, "expected the proof FILE (or - for stdin)");
     size_t plen = 0, klen = 0, rlen = 0;
-    char *proof = read_file(cli, file, &plen, 1 << 20);
-    char *ktext = key ? read_file(cli, key, &klen, 1 << 16) : NULL;
-    char *rtext = record ? read_file(cli, record, &rlen, (size_t)1 << 30) : NULL;
     int code = EXIT_OK;
-    if (!proof || (key && !ktext) || (record && !rtext)) {
-        code = EXIT_NOTFOUND;
+    char *ktext = NULL, *rtext = NULL;
+    char *proof = read_file(cli, file, &plen, 1 << 20, &code);
+    if (proof && key && !(ktext = read_file(cli, key, &klen, 1 << 16, &code)))
         goto out;
-    }
+    if (proof && record && !(rtext = read_file(cli, record, &rlen, (size_t)1 << 30, &code)))
+        goto out;
+    if (!proof)
+        goto out;
+    code = EXIT_OK;
     char *out = NULL;
     ltl_error err;
     int rc = ltl_proof_check(&out, &err, proof, plen, ktext, klen, rtext, rlen);
@@ -472,7 +482,8 @@ const struct cli_command cmd_check_proof = {
     "is in the log that checkpoint describes. With --record, also that the\n"
     "record's message is exactly the bytes of FILE. FILE may be - for stdin.\n"
     "Prints what was proven (seq, time, topic, message). Exit code 9 when the\n"
-    "proof does not hold.\n"};
+    "proof does not hold, 13 when CHECKKEY is not a check key (a write or read\n"
+    "key, say), 6 when a file cannot be read.\n"};
 
 /* ---- audit -------------------------------------------------------------------- */
 
@@ -542,12 +553,20 @@ const struct cli_command cmd_audit = {
 
 /* ---- keygen -------------------------------------------------------------------- */
 
-static char *joined(const char *dir, const char *name, const char *ext)
+/* DIR/FILE.ext, FILE being the key name with every '/' as '_': C2SP names look
+ * like example.com/log, and a key file is always one file right in DIR, never
+ * in a directory the name would make up (docs/TRUST.md, key files). */
+static char *key_path(const char *dir, const char *name, const char *ext)
 {
     size_t n = strlen(dir) + strlen(name) + strlen(ext) + 2;
     char *p = malloc(n);
-    if (p)
-        snprintf(p, n, "%s/%s%s", dir, name, ext);
+    if (p) {
+        int at = snprintf(p, n, "%s/", dir);
+        snprintf(p + at, n - (size_t)at, "%s%s", name, ext);
+        for (char *c = p + at; *c; c++)
+            if (*c == '/')
+                *c = '_';
+    }
     return p;
 }
 
@@ -589,7 +608,7 @@ static int keygen_run(struct cli *cli, int argc, char **argv)
     if (!realpath(dir, abs_dir))
         return cli_fail(cli, EXIT_NOTFOUND, "%s: %s", dir, strerror(errno));
     if (read_key) {
-        char *path = joined(abs_dir, name, ".rkey");
+        char *path = key_path(abs_dir, name, ".rkey");
         if (!path)
             return cli_fail(cli, EXIT_FAILURE_, "out of memory");
         if (ltl_keygen_read(&err, name, path) != LTL_OK) {
@@ -603,7 +622,7 @@ static int keygen_run(struct cli *cli, int argc, char **argv)
         free(path);
         return code;
     }
-    char *wkey = joined(abs_dir, name, ".wkey"), *ckey = joined(abs_dir, name, ".ckey");
+    char *wkey = key_path(abs_dir, name, ".wkey"), *ckey = key_path(abs_dir, name, ".ckey");
     if (!wkey || !ckey) {
         code = cli_fail(cli, EXIT_FAILURE_, "out of memory");
     } else if (ltl_keygen(&err, name, wkey, ckey) != LTL_OK) {
@@ -630,7 +649,9 @@ const struct cli_command cmd_keygen = {
     "formats other transparency-log tools read. With --read, make a read key\n"
     "(DIR/NAME.rkey, mode 0600) that encrypts payloads at rest (keys.read).\n"
     "Existing files are never overwritten. DIR defaults to the current directory.\n"
-    "NAME is usually the checkpoint origin (see 'ltl config get checkpoint.origin').\n"};
+    "NAME is usually the checkpoint origin (see 'ltl config get checkpoint.origin'),\n"
+    "such as example.com/log: each '/' becomes '_' in the file names\n"
+    "(example.com_log.wkey), which are always right in DIR.\n"};
 
 /* ---- keys ----------------------------------------------------------------------- */
 

@@ -63,6 +63,11 @@ static int apply_global(struct cli *cli, int id, const char *arg)
 {
     switch (id) {
     case G_STORE:
+        if (!arg || !arg[0]) { /* not the current directory: a variable meant to be set */
+            cli_usage_error(cli, "--store: the path is empty (leave --store out for the "
+                                 "default store)");
+            return CLI_ERROR;
+        }
         cli->store = arg;
         break;
     case G_CONFIG: {

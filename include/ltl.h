@@ -231,8 +231,12 @@ LTL_API void ltl_options_init(ltl_options *opts);
 LTL_API int ltl_open(ltl_db **out, const char *path, const ltl_options *opts);
 
 /**
- * Flush and sync what the mode requires (everything but forgetful), release
- * the lock and free the handle. NULL does nothing.
+ * Flush and sync what the mode requires (everything but forgetful), append a
+ * checkpoint when records came in, release the lock and free the handle. NULL
+ * does nothing. A checkpoint that cannot be written at close (say, a full disk
+ * under STORE/checkpoints) does not fail the close: the records are stored and
+ * acknowledged; a warning through the log callback says why, and the next writer
+ * or ltl_checkpoint() makes it.
  * @return LTL_OK, or the error of the final flush (the handle is freed anyway).
  * @note no other call on @p db may run concurrently or follow.
  */
@@ -527,6 +531,17 @@ typedef struct ltl_error {
  */
 LTL_API int ltl_checkpoint(char **out, ltl_db *db);
 
+/**
+ * The origin line this store's checkpoints carry: checkpoint.origin, or the
+ * default `ltl/<store id in lowercase hex>` when that key is empty.
+ * @param out      receives the origin, NUL-terminated.
+ * @param out_size its size; LTL_CHECKPOINT_ORIGIN_MAX is always enough.
+ * @return LTL_OK; LTL_EINVAL (NULL argument, or out_size too small).
+ * @note thread-safe.
+ */
+#define LTL_CHECKPOINT_ORIGIN_MAX 256
+LTL_API int ltl_checkpoint_origin(char *out, size_t out_size, ltl_db *db);
+
 /** Verification modes. */
 enum {
     LTL_VERIFY_FULL = 0, /**< every segment, the whole hash index, every checkpoint */
@@ -593,7 +608,9 @@ typedef struct ltl_verify_report {
  * configured check key) and root; optionally that the store extends a
  * checkpoint kept elsewhere. Segments are checked in parallel.
  * @return LTL_OK (all holds); LTL_EVERIFY (a problem: @p out says which
- *         and where, ltl_errmsg() too); LTL_EIO; LTL_ENOMEM.
+ *         and where, ltl_errmsg() too; a checkpoint to check against that is
+ *         another log's says so); LTL_EPARSE (the checkpoint to check against
+ *         is not a checkpoint: nothing was verified); LTL_EIO; LTL_ENOMEM.
  * @note works on a reader or a writer handle; records a writer appends
  *       meanwhile are checked as far as the index reaches.
  */
@@ -637,7 +654,10 @@ LTL_API int ltl_salvage_read(ltl_db *db, const char *path, ltl_salvage_fn fn, vo
  * and payload, as hashed) travels in the proof, so it can be checked with
  * no store: ltl_proof_check().
  * @param out receives the proof text (free with ltl_free).
- * @return LTL_OK; LTL_ENOTFOUND (no such checkpoint, or seq not in it); LTL_EIO.
+ * @return LTL_OK; LTL_ENOTFOUND (no such checkpoint, no record @p seq, or
+ *         no checkpoint covering it yet: ltl_errmsg() says which);
+ *         LTL_ECORRUPT (the hash index is short of the checkpoint);
+ *         LTL_EVERIFY (the log is shorter than the checkpoint); LTL_EIO.
  */
 LTL_API int ltl_proof(char **out, ltl_db *db, uint64_t seq, uint64_t size);
 
@@ -657,7 +677,8 @@ LTL_API int ltl_proof_consistency(char **out, ltl_db *db, uint64_t old_size, uin
  *        topic, checkpoint size and origin, whether signed, the message);
  *        free with ltl_free.
  * @return LTL_OK; LTL_EVERIFY (the proof does not hold: @p err says why);
- *         LTL_EPARSE (not a proof or not a key); LTL_ENOMEM.
+ *         LTL_EKEY (@p check_key is not a check key: a write or read key, or
+ *         damaged); LTL_EPARSE (not a proof); LTL_ENOMEM.
  */
 LTL_API int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_len,
                             const char *check_key, size_t check_key_len, const void *record,
@@ -903,6 +924,14 @@ LTL_API int ltl_import(ltl_import_report *out, ltl_db *db, ltl_read_fn read, voi
 
 typedef struct ltl_config ltl_config;
 
+enum {
+    /** ltl_config_load() only: a bad line of a config file or a bad LTL_* variable is
+     *  left out (the value of the layer below stays) and reported by
+     *  ltl_config_warnings(), instead of failing the load. For tools that repair a
+     *  configuration (`ltl config set/unset/list`); ltl_open() is always strict. */
+    LTL_CONFIG_LENIENT = 1 << 16,
+};
+
 /**
  * Resolve every config key for the store at @p store_path (NULL: the
  * default store), lowest layer first: built-in defaults, /etc/ltl/config,
@@ -910,7 +939,8 @@ typedef struct ltl_config ltl_config;
  * @p overrides (the --config layer), @p flag_overrides (explicit flags).
  * Both override strings are "key=value,key=value" (a comma inside a value
  * is written "\,") or NULL.
- * @param flags LTL_OPEN_NO_ENV skips the system, user and environment layers.
+ * @param flags LTL_OPEN_NO_ENV skips the system, user and environment layers;
+ *              LTL_CONFIG_LENIENT skips bad lines and values (ltl_config_warnings()).
  * @param out set even on failure (unless LTL_ENOMEM); ltl_config_errmsg() explains.
  * @return LTL_OK; LTL_ECONFIG (unknown key, bad value: the message names the
  *         file and line); LTL_EIO; LTL_ENOMEM.
@@ -923,6 +953,14 @@ LTL_API void ltl_config_free(ltl_config *cfg);
 
 /** The message of the last failure on @p cfg ("" when none). Borrowed. */
 LTL_API const char *ltl_config_errmsg(const ltl_config *cfg);
+
+/**
+ * What a LTL_CONFIG_LENIENT load left out: one line per bad line or value, each
+ * ending in a newline and naming the file and line (or the variable) as the
+ * strict load's error would; "" when nothing. Borrowed from @p cfg; not updated
+ * by ltl_config_write() (load again to see what is left).
+ */
+LTL_API const char *ltl_config_warnings(const ltl_config *cfg);
 
 /** The resolved value of @p key, or NULL for an unknown key. Borrowed from cfg. */
 LTL_API const char *ltl_config_get(const ltl_config *cfg, const char *key);
@@ -956,8 +994,10 @@ LTL_API const char *ltl_config_file(const ltl_config *cfg, int which);
 
 /**
  * Set (@p value non-NULL) or remove (@p value NULL) @p key in the config
- * file layer @p which, after checking key and value. The file is replaced
- * atomically; other lines and comments are kept.
+ * file layer @p which, after checking key and value with the loader's own
+ * checks: what is written is what a load accepts. The file is replaced
+ * atomically; other lines and comments are kept. Removing an unknown key is
+ * allowed when the file has a line of it (a misspelt key is fixed that way).
  * @return LTL_OK; LTL_ECONFIG; LTL_EIO; LTL_ENOMEM.
  */
 LTL_API int ltl_config_write(ltl_config *cfg, int which, const char *key, const char *value);

@@ -18,7 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-enum key_type { T_ENUM, T_DURATION, T_SIZE, T_LEVEL, T_STRING };
+enum key_type { T_ENUM, T_DURATION, T_SIZE, T_LEVEL, T_STRING, T_NAME };
 
 struct key_def {
     const char *name;
@@ -33,8 +33,8 @@ struct key_def {
 static const struct key_def keys[] = {
     {"checkpoint.interval", T_DURATION, "10m", NULL, 0, 7LL * 86400 * 1000000000LL,
      "how often a writer appends a checkpoint when records came in (0: only at close)"},
-    {"checkpoint.origin", T_STRING, "", NULL, 0, 0,
-     "the origin line of checkpoints (empty: ltl/<store id>)"},
+    {"checkpoint.origin", T_NAME, "", NULL, 0, 0,
+     "the origin line of checkpoints, e.g. example.com/log (empty: ltl/<store id>)"},
     {"durability", T_ENUM, "safe", "forgetful|casual|safe|paranoid", 0, 0,
      "when an append is acknowledged: forgetful|casual|safe|paranoid (docs/DURABILITY.md)"},
     {"index.defer", T_ENUM, "off", "off|on", 0, 0,
@@ -74,6 +74,8 @@ struct ltl_config {
     char *origin[NKEYS];
     char *files[4]; /* indexed by LTL_CONFIG_FILE_* */
     char *store_path;
+    bool lenient;      /* LTL_CONFIG_LENIENT: bad lines are skipped and noted */
+    ltl__buf warnings; /* what a lenient load skipped, a line each */
 };
 
 static int find_key(const char *name, size_t len)
@@ -135,6 +137,7 @@ static bool enum_has(const char *choices, const char *v)
     return false;
 }
 
+/* The one check of a value, for the loader and for ltl_config_write() alike. */
 static int check_value(const char *where, int k, const char *v)
 {
     const struct key_def *d = &keys[k];
@@ -142,6 +145,16 @@ static int check_value(const char *where, int k, const char *v)
     switch (d->type) {
     case T_STRING:
         return LTL_OK;
+    case T_NAME: {
+        /* empty: the default; else what a checkpoint's origin line may be */
+        if (!v[0] || ltl__name_check(v, strlen(v), d->name) == LTL_OK)
+            return LTL_OK;
+        char why[512];
+        snprintf(why, sizeof(why), "%s", ltl__err_current());
+        ltl__err_restate();
+        return ltl__errf(LTL_ECONFIG, "%s: %s; an origin is a name like example.com/log", where,
+                         why);
+    }
     case T_ENUM:
     case T_LEVEL:
         if (!enum_has(d->choices, v))
@@ -219,6 +232,20 @@ static int apply_assignment(ltl_config *cfg, const char *s, const char *e, const
     return rc;
 }
 
+/* A lenient load notes a bad line or value and goes on without it. */
+static int skip_or_fail(ltl_config *cfg, int rc)
+{
+    if (rc != LTL_ECONFIG || !cfg->lenient)
+        return rc;
+    const char *why = ltl__err_current();
+    bool nomem = ltl__buf_append(&cfg->warnings, why, strlen(why)) ||
+                 ltl__buf_append(&cfg->warnings, "\n", 1) || ltl__buf_reserve(&cfg->warnings, 1);
+    if (!nomem)
+        cfg->warnings.data[cfg->warnings.len] = '\0';
+    ltl__err_restate();
+    return nomem ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
+}
+
 /* Read one config file layer; a missing file is no error. */
 static int load_file(ltl_config *cfg, const char *path)
 {
@@ -233,15 +260,21 @@ static int load_file(ltl_config *cfg, const char *path)
     for (int lineno = 1; fgets(line, sizeof(line), f); lineno++) {
         const char *s = line, *e = line + strlen(line);
         if (e > s && e[-1] != '\n' && !feof(f)) {
-            rc = ltl__errf(LTL_ECONFIG, "%s:%d: line too long", path, lineno);
-            break;
+            int c;
+            while ((c = fgetc(f)) != EOF && c != '\n') {
+                /* the rest of the long line */
+            }
+            if ((rc = skip_or_fail(cfg,
+                                   ltl__errf(LTL_ECONFIG, "%s:%d: line too long", path, lineno))))
+                break;
+            continue;
         }
         trim(&s, &e);
         if (s == e || *s == '#')
             continue;
         char where[4200];
         snprintf(where, sizeof(where), "%s:%d", path, lineno);
-        rc = apply_assignment(cfg, s, e, where, path);
+        rc = skip_or_fail(cfg, apply_assignment(cfg, s, e, where, path));
         if (rc)
             break;
     }
@@ -322,11 +355,14 @@ int ltl__config_load(ltl_config **out, const char *store_path, const char *overr
     *out = cfg;
     if (!cfg)
         return ltl__errf(LTL_ENOMEM, "out of memory");
+    cfg->lenient = flags & LTL_CONFIG_LENIENT;
     for (size_t k = 0; k < NKEYS; k++) {
         rc = set_value(cfg, (int)k, keys[k].def, strlen(keys[k].def), "default");
         if (rc)
             return rc;
     }
+    if (store_path && !store_path[0])
+        return ltl__errf(LTL_EINVAL, "the store path is empty (NULL means the default store)");
     cfg->store_path = store_path ? ltl__strdup(store_path) : ltl__default_store_path();
     if (!cfg->store_path)
         return store_path ? ltl__errf(LTL_ENOMEM, "out of memory")
@@ -354,8 +390,9 @@ int ltl__config_load(ltl_config **out, const char *store_path, const char *overr
         if (!v)
             continue;
         snprintf(origin, sizeof(origin), "env %s", name);
-        if ((rc = check_value(origin, (int)k, v)) ||
-            (rc = set_value(cfg, (int)k, v, strlen(v), origin)))
+        if ((rc = check_value(origin, (int)k, v)) == LTL_OK)
+            rc = set_value(cfg, (int)k, v, strlen(v), origin);
+        if ((rc = skip_or_fail(cfg, rc)))
             return rc;
     }
     if ((rc = load_overrides(cfg, overrides, "--config")))
@@ -374,6 +411,7 @@ void ltl__config_free(ltl_config *cfg)
     for (size_t i = 0; i < LTL__ARRAY_LEN(cfg->files); i++)
         ltl__free(cfg->files[i]);
     ltl__free(cfg->store_path);
+    ltl__buf_free(&cfg->warnings);
     ltl__free(cfg);
 }
 
@@ -446,6 +484,11 @@ const char *ltl_config_errmsg(const ltl_config *cfg)
     return ltl__err_message(cfg);
 }
 
+const char *ltl_config_warnings(const ltl_config *cfg)
+{
+    return cfg && cfg->warnings.len ? cfg->warnings.data : "";
+}
+
 const char *ltl_config_get(const ltl_config *cfg, const char *key)
 {
     return cfg && key ? ltl__config_str(cfg, key) : NULL;
@@ -507,7 +550,10 @@ static int make_parent_dirs(const char *path)
     return rc;
 }
 
-static int write_config_file(const char *path, const char *key, const char *value)
+/* Set key to value in the file at path (value NULL: remove its lines). With
+ * only_if_found, a file without a line of key is left as it is (*found false). */
+static int write_config_file(const char *path, const char *key, const char *value,
+                             bool only_if_found, bool *found)
 {
     ltl__buf text = {0};
     char *tmp = NULL;
@@ -541,6 +587,9 @@ static int write_config_file(const char *path, const char *key, const char *valu
         if (rc)
             goto out;
     }
+    *found = written;
+    if (only_if_found && !written)
+        goto out;
     if (value && !written && (rc = ltl__buf_appendf(&text, "%s = %s\n", key, value)))
         goto out;
     if ((rc = make_parent_dirs(path)))
@@ -598,14 +647,22 @@ int ltl_config_write(ltl_config *cfg, int which, const char *key, const char *va
     if (!path)
         return ltl__err_end(cfg, ltl__errf(LTL_EINVAL, "no such config file layer"));
     int k = find_key(key, strlen(key));
+    bool found = false;
+    int rc = LTL_OK;
+    if (k < 0 && !value) {
+        /* a line of an unknown key (a typo) can be removed: that is how it is fixed */
+        rc = write_config_file(path, key, NULL, true, &found);
+        if (rc == LTL_OK && !found)
+            rc = unknown_key(path, key, strlen(key));
+        return ltl__err_end(cfg, rc);
+    }
     if (k < 0)
         return ltl__err_end(cfg, unknown_key(path, key, strlen(key)));
-    int rc = LTL_OK;
     if (value && (rc = check_value(path, k, value)))
         return ltl__err_end(cfg, rc);
     if (value && strchr(value, '\n'))
         return ltl__err_end(cfg, ltl__errf(LTL_ECONFIG, "%s: a value cannot hold a newline", path));
-    rc = write_config_file(path, key, value);
+    rc = write_config_file(path, key, value, false, &found);
     if (rc == LTL_OK && value)
         rc = set_value(cfg, k, value, strlen(value), path);
     return ltl__err_end(cfg, rc);

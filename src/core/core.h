@@ -172,4 +172,14 @@ int ltl__base64_decode(ltl__buf *out, const char *text, size_t len) LTL__WUR;
 /* true when data[0..len) is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates). */
 bool ltl__utf8_valid(const void *data, size_t len);
 
+/* ---- names of keys and logs (src/core/name.c) -------------------------------- */
+
+#define LTL__NAME_MAX 255
+
+/* A key name or checkpoint origin (C2SP signed-note): 1..LTL__NAME_MAX bytes of
+ * UTF-8, no Unicode White_Space, no '+', no control characters. LTL_OK, or
+ * LTL_EINVAL with a message that starts with `what` and says what is wrong. The
+ * one check behind key names, checkpoint origins and the checkpoint.origin key. */
+int ltl__name_check(const char *name, size_t len, const char *what) LTL__WUR;
+
 #endif /* LTL_CORE_H */

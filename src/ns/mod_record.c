@@ -161,8 +161,8 @@ static int json_transform(struct ns_walk *w, const struct ns_module *self, struc
 {
     LTL__UNUSED(self);
     LTL__UNUSED(w);
-    const char *data;
-    size_t len;
+    const char *data = NULL;
+    size_t len = 0;
     int rc = transform_source(src, "json", &data, &len);
     if (rc)
         return rc;
@@ -274,8 +274,8 @@ static int flat_transform(struct ns_walk *w, const struct ns_module *self, struc
 {
     LTL__UNUSED(self);
     LTL__UNUSED(w);
-    const char *data;
-    size_t len;
+    const char *data = NULL;
+    size_t len = 0;
     int rc = transform_source(src, "flat", &data, &len);
     if (rc)
         return rc;

@@ -53,6 +53,18 @@ int ltl_checkpoint(char **out, ltl_db *db)
     return ltl__err_end(db, rc);
 }
 
+int ltl_checkpoint_origin(char *out, size_t out_size, ltl_db *db)
+{
+    if (!out || !db)
+        return LTL_EINVAL;
+    char origin[LTL__NAME_MAX + 1];
+    ltl__origin(db, origin, sizeof(origin));
+    if (strlen(origin) >= out_size)
+        return LTL_EINVAL;
+    memcpy(out, origin, strlen(origin) + 1);
+    return LTL_OK;
+}
+
 void ltl_verify_options_init(ltl_verify_options *opts)
 {
     if (opts)
@@ -72,6 +84,18 @@ int ltl_verify(ltl_verify_report *out, ltl_db *db, const ltl_verify_options *opt
     if (opts->version != LTL_VERIFY_OPTIONS_VERSION ||
         (opts->mode != LTL_VERIFY_FULL && opts->mode != LTL_VERIFY_TAIL))
         return ltl__err_end(db, ltl__errf(LTL_EINVAL, "bad ltl_verify_options"));
+    if (opts->against) {
+        /* a text that is not a checkpoint is bad input, found before any work: not a
+         * verification failure of the store */
+        struct ltl__checkpoint cp;
+        int rc = ltl__checkpoint_parse(&cp, opts->against, opts->against_len, NULL);
+        if (rc) {
+            memset(out, 0, sizeof(*out));
+            out->bad_seq = UINT64_MAX;
+            ltl__err_prefix("the checkpoint to check against is not a checkpoint");
+            return ltl__err_end(db, rc == LTL_EVERIFY ? LTL_EPARSE : rc);
+        }
+    }
     int rc = ltl__verify(out, db, opts);
     out->check_key = db->keys.have_check;
     return ltl__err_end(db, rc);
@@ -135,8 +159,13 @@ int ltl_proof_check(char **out, ltl_error *err, const char *proof, size_t proof_
     unsigned char leaf[LTL__HASH_SIZE];
     int rc = LTL_OK;
     if (check_key &&
-        (rc = ltl__check_key_parse(&key, check_key, trimmed(check_key, check_key_len))))
+        (rc = ltl__check_key_parse(&key, check_key, trimmed(check_key, check_key_len)))) {
+        /* not a check key (a write or read key, a damaged one, another file): a
+         * wrong key, as for every key (docs/EXIT-CODES.md) */
+        if (rc != LTL_ENOMEM)
+            rc = LTL_EKEY;
         goto out;
+    }
     if ((rc = ltl__tlog_proof_parse(&pt, proof, proof_len)))
         goto out;
     if (!pt.extra) {

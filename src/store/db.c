@@ -79,13 +79,56 @@ static int ensure_dirs(ltl__io *io, const char *path)
     return rc;
 }
 
-/* Files a directory may hold before it becomes a store: its config, a lock. */
+/* Files a directory may hold before it becomes a store: its config, a lock, and
+ * the log directory an interrupted creation left (checked on its own). */
 static int check_empty(void *ctx, const char *name)
 {
     bool *foreign = ctx;
     if (strcmp(name, "config") != 0 && strcmp(name, "lock") != 0 && strcmp(name, "log") != 0)
         *foreign = true;
     return 0;
+}
+
+struct log_files {
+    size_t count;
+    char first[64];
+};
+
+static int count_log_file(void *ctx, const char *name)
+{
+    struct log_files *f = ctx;
+    if (f->count++ == 0 || strcmp(name, f->first) < 0)
+        snprintf(f->first, sizeof(f->first), "%s", name);
+    return 0;
+}
+
+/* A directory without an LTL file: may a store be made in it? LTL_OK when it
+ * holds nothing but config, lock and an empty log/ (a creation that was cut
+ * short writes log/ before LTL); LTL_ECORRUPT when log/ holds files: a store
+ * whose LTL was lost, which a new LTL (with a new store id) would make
+ * unreadable; LTL_EEXIST for any other file. Writes nothing. */
+static int check_headerless(struct ltl_db *db)
+{
+    bool foreign = false;
+    if (db->io->list_dir(db->io, db->path, check_empty, &foreign) < 0)
+        return ltl__err_sys(errno, "list %s", db->path);
+    struct log_files lf = {0, ""};
+    if (db->io->list_dir(db->io, db->log_dir, count_log_file, &lf) < 0 && errno != ENOENT)
+        return ltl__err_sys(errno, "list %s", db->log_dir);
+    if (lf.count)
+        return ltl__errf(LTL_ECORRUPT,
+                         "%s has no %s file, but %s holds %zu file(s) (%s%s): a store whose "
+                         "header was lost; no new store is made over its records (a new "
+                         "store id would make them unreadable); ltl repair rebuilds the "
+                         "header from the segment headers",
+                         db->path, LTL__HEADER_FILE, db->log_dir, lf.count, lf.first,
+                         lf.count > 1 ? ", ..." : "");
+    if (foreign)
+        return ltl__errf(LTL_EEXIST,
+                         "%s is not empty and is not an ltl store; refusing to "
+                         "create a store there",
+                         db->path);
+    return LTL_OK;
 }
 
 static int write_header(struct ltl_db *db)
@@ -308,29 +351,56 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         return ltl__errf(LTL_ENOTFOUND, "no store at %s", db->path);
     if (!exists && (rc = ensure_dirs(db->io, db->path)))
         return rc;
-    if (db->writable && (rc = take_lock(db)))
-        return rc;
-
     bool missing = false;
     bool repair = db->flags & LTL_OPEN_REPAIR, dry_run = repair && (db->flags & LTL_OPEN_DRY_RUN);
-    rc = read_header(db, &missing);
-    if (rc == LTL_ECORRUPT && repair && db->writable)
-        rc = ltl__repair_store_header(db, dry_run);
+    /* a damaged or lost header is repair's to rebuild, under the lock */
+    bool rebuild = false;
+    if (exists && (rc = read_header(db, &missing))) {
+        if (!(rc == LTL_ECORRUPT && repair && db->writable))
+            return rc;
+        ltl__err_restate();
+    }
+    if (missing) {
+        /* before the lock file is written: a directory that cannot become a
+         * store is left exactly as it was */
+        rc = check_headerless(db);
+        if (rc == LTL_EEXIST && !(db->flags & LTL_OPEN_CREATE && db->writable))
+            return ltl__errf(LTL_ENOTFOUND, "no store at %s (no %s file)", db->path,
+                             LTL__HEADER_FILE);
+        if (rc == LTL_ECORRUPT && repair && db->writable) {
+            ltl__err_restate();
+            rc = LTL_OK;
+        }
+        if (rc)
+            return rc;
+    }
+    /* (a reader has read the header; a writer reads it again under the lock) */
+    if (db->writable && (rc = take_lock(db)))
+        return rc;
+    if (db->writable && (rc = read_header(db, &missing)) == LTL_ECORRUPT && repair)
+        rebuild = true;
+    else if (rc)
+        return rc;
+    if (missing && repair && db->writable && check_headerless(db) == LTL_ECORRUPT) {
+        /* lost, with records: rebuilt from the segment headers */
+        ltl__err_restate();
+        (void)ltl__errf(LTL_ECORRUPT, "%s/%s is missing", db->path, LTL__HEADER_FILE);
+        rebuild = true;
+    }
+    if (rebuild) {
+        if ((rc = ltl__repair_store_header(db, dry_run)))
+            return rc;
+        missing = false;
+    }
     if (rc)
         return rc;
     if (missing) {
         if (!(db->flags & LTL_OPEN_CREATE) || !db->writable)
             return ltl__errf(LTL_ENOTFOUND, "no store at %s (no %s file)", db->path,
                              LTL__HEADER_FILE);
-        bool foreign = false;
-        if (db->io->list_dir(db->io, db->path, check_empty, &foreign) < 0)
-            return ltl__err_sys(errno, "list %s", db->path);
-        if (foreign)
-            return ltl__errf(LTL_EEXIST,
-                             "%s is not empty and is not an ltl store; refusing to "
-                             "create a store there",
-                             db->path);
-        if ((rc = ensure_dir(db->io, db->log_dir)) || (rc = write_header(db)))
+        /* again under the lock: another process may have written since */
+        if ((rc = check_headerless(db)) || (rc = ensure_dir(db->io, db->log_dir)) ||
+            (rc = write_header(db)))
             return rc;
     }
     if ((rc = ltl__keys_load(db)))
@@ -429,6 +499,8 @@ int ltl__open_io(ltl_db **out, const char *path, const ltl_options *opts, ltl__i
     if (opts->flags & ~(unsigned)(LTL_OPEN_CREATE | LTL_OPEN_READONLY | LTL_OPEN_NO_ENV |
                                   LTL_OPEN_REPAIR | LTL_OPEN_DRY_RUN))
         return ltl__errf(LTL_EINVAL, "unknown open flags 0x%x", opts->flags);
+    if (path && !path[0])
+        return ltl__errf(LTL_EINVAL, "the store path is empty (NULL means the default store)");
     if (path && path[0] != '/') {
         /* messages and manifests name the store by its absolute path */
         char cwd[4096];
@@ -467,10 +539,11 @@ int ltl_close(ltl_db *db)
             rc = ltl__indexer_stop(db, true);
         else
             (void)ltl__indexer_stop(db, false);
-        if (rc)
+        if (rc) { /* derived data: the store itself is fine, the close goes on */
             ltl__log(&db->log, LTL_LOG_WARN, "index: %s (the next writer catches up)",
                      ltl__err_current());
-        rc = LTL_OK; /* derived data: the store itself is fine */
+            ltl__err_restate(); /* a failure of the writer's own gets its message */
+        }
     }
     rc = ltl__writer_stop(db);
     ltl__index_close(db->index);

@@ -424,6 +424,9 @@ int ltl__record_key_error(struct ltl_db *db, uint64_t seq) LTL__WUR;
 int ltl__keys_check_writer(struct ltl_db *db, const struct ltl__tail *tail) LTL__WUR;
 /* The checkpoints' origin line (checkpoint.origin, or ltl/<store id>). */
 void ltl__origin(struct ltl_db *db, char *out, size_t len);
+/* *out: origin is this store's (its origin now, or that of one of its checkpoints,
+ * made before checkpoint.origin changed); false: a checkpoint of another log. */
+int ltl__origin_known(struct ltl_db *db, const char *origin, bool *out) LTL__WUR;
 /* fn for every record with seq in [from, to), across segments; a bad frame is
  * LTL_ECORRUPT; fn returning non-zero stops the walk with that value. */
 int ltl__log_walk(struct ltl_db *db, uint64_t from, uint64_t to, ltl__frame_fn fn,

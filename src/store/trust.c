@@ -297,6 +297,35 @@ void ltl__origin(struct ltl_db *db, char *out, size_t len)
     snprintf(out, len, "%s", def);
 }
 
+struct origin_seen {
+    const char *origin;
+    bool seen;
+};
+
+static int origin_match(void *vctx, uint64_t index, const char *text, size_t len, uint64_t off)
+{
+    (void)index;
+    (void)off;
+    struct origin_seen *o = vctx;
+    const char *nl = memchr(text, '\n', len);
+    size_t n = strlen(o->origin);
+    if (nl && (size_t)(nl - text) == n && memcmp(text, o->origin, n) == 0) {
+        o->seen = true;
+        return 1; /* found: stop */
+    }
+    return 0;
+}
+
+int ltl__origin_known(struct ltl_db *db, const char *origin, bool *out)
+{
+    char ours[LTL__NAME_MAX + 1];
+    ltl__origin(db, ours, sizeof(ours));
+    struct origin_seen o = {origin, strcmp(origin, ours) == 0};
+    int rc = o.seen ? LTL_OK : ltl__checkpoints_each(db, origin_match, &o, NULL);
+    *out = o.seen;
+    return rc == 1 ? LTL_OK : rc;
+}
+
 /* ---- walking the log ----------------------------------------------------- */
 
 /* Call fn for every record with seq in [from, to), across segments, in order.
@@ -1049,25 +1078,82 @@ int ltl__checkpoint_find(struct ltl_db *db, uint64_t size, ltl__buf *text,
 
 /* ---- proofs -------------------------------------------------------------------- */
 
+/* Why seq has no proof in the checkpoint of size cp_size (seq >= cp_size): the
+ * log has no such record, or no checkpoint (or not the one asked for) covers
+ * it yet. `asked`: the size was given, not the last checkpoint taken. */
+static int not_covered(struct ltl_db *db, uint64_t seq, uint64_t cp_size, bool asked)
+{
+    uint64_t end;
+    int rc = ltl__log_end(db, &end);
+    if (rc)
+        return rc;
+    if (seq >= end)
+        return end ? ltl__errf(LTL_ENOTFOUND,
+                               "there is no record %" PRIu64 ": the log has %" PRIu64
+                               " records (seq 0..%" PRIu64 ")",
+                               seq, end, end - 1)
+                   : ltl__errf(LTL_ENOTFOUND, "there is no record %" PRIu64 ": the log is empty",
+                               seq);
+    if (asked) {
+        ltl__buf text = {0};
+        struct ltl__checkpoint last = {0};
+        rc = ltl__checkpoint_find(db, LTL__NO_SEQ, &text, &last);
+        ltl__buf_free(&text);
+        if (rc == LTL_OK && last.size > seq)
+            return ltl__errf(LTL_ENOTFOUND,
+                             "record %" PRIu64 " is not in the checkpoint of size %" PRIu64
+                             " (seq 0..%" PRIu64 "); the last checkpoint, of size %" PRIu64
+                             ", covers it",
+                             seq, cp_size, cp_size ? cp_size - 1 : 0, last.size);
+        if (rc && rc != LTL_ENOTFOUND)
+            return rc;
+        ltl__err_restate();
+    }
+    return ltl__errf(LTL_ENOTFOUND,
+                     "record %" PRIu64 " came after the last checkpoint (size %" PRIu64
+                     "): no checkpoint covers it yet ('ltl checkpoint' makes one)",
+                     seq, cp_size);
+}
+
+/* The hash index holds the tree of `size` leaves, or an error saying that it
+ * is the index that is short (the log is whole) and who brings it level. */
+static int tree_reaches(struct ltl_db *db, struct ltl__tree *t, uint64_t size)
+{
+    uint64_t have = ltl__tree_size(t), end;
+    if (have >= size)
+        return LTL_OK;
+    int rc = ltl__log_end(db, &end);
+    if (rc)
+        return rc;
+    if (end < size)
+        return ltl__errf(LTL_EVERIFY,
+                         "the checkpoint covers %" PRIu64 " records but the log has %" PRIu64
+                         " (and log/%s %" PRIu64 " leaves): records were cut",
+                         size, end, LTL__TREE_FILE, have);
+    return ltl__errf(LTL_ECORRUPT,
+                     "log/%s holds %" PRIu64 " leaves, fewer than the checkpoint's %" PRIu64
+                     ": the hash index is short, the log is whole (%" PRIu64
+                     " records); a writer rebuilds the index from the log (append, or "
+                     "'ltl checkpoint')",
+                     LTL__TREE_FILE, have, size, end);
+}
+
 int ltl__proof_inclusion(struct ltl_db *db, uint64_t seq, uint64_t size, ltl__buf *out)
 {
     ltl__buf cptext = {0}, body = {0};
-    struct ltl__checkpoint cp;
+    struct ltl__checkpoint cp = {0};
     struct ltl__tree *t;
     struct ltl__proof proof;
     int rc = ltl__checkpoint_find(db, size, &cptext, &cp);
     if (rc)
         goto out;
     if (seq >= cp.size) {
-        rc = ltl__errf(LTL_ENOTFOUND,
-                       "seq %" PRIu64 " is not in the checkpoint of size %" PRIu64
-                       " (a newer checkpoint covers it: ltl checkpoint)",
-                       seq, cp.size);
+        rc = not_covered(db, seq, cp.size, size != LTL__NO_SEQ);
         goto out;
     }
     struct ltl__body b;
     size_t body_len;
-    if ((rc = ltl__tree_for_reading(db, &t)) ||
+    if ((rc = ltl__tree_for_reading(db, &t)) || (rc = tree_reaches(db, t, cp.size)) ||
         (rc = ltl__tree_inclusion(&proof, t, seq, cp.size)) ||
         (rc = ltl__read_seq(db, seq, &body, &b, &body_len)))
         goto out;
@@ -1105,7 +1191,7 @@ out:
 int ltl__proof_consistency(struct ltl_db *db, uint64_t old_size, uint64_t new_size, ltl__buf *out)
 {
     ltl__buf cptext = {0};
-    struct ltl__checkpoint cp;
+    struct ltl__checkpoint cp = {0};
     struct ltl__tree *t;
     struct ltl__proof proof;
     int rc = ltl__checkpoint_find(db, new_size, &cptext, &cp);
@@ -1114,6 +1200,7 @@ int ltl__proof_consistency(struct ltl_db *db, uint64_t old_size, uint64_t new_si
                        old_size, cp.size);
     unsigned char old_root[LTL__HASH_SIZE];
     if (rc == LTL_OK && (rc = ltl__tree_for_reading(db, &t)) == LTL_OK &&
+        (rc = tree_reaches(db, t, cp.size)) == LTL_OK &&
         (rc = ltl__tree_consistency(&proof, t, old_size, cp.size)) == LTL_OK &&
         (rc = ltl__tree_root(old_root, t, old_size)) == LTL_OK &&
         ltl__verify_consistency(old_size, cp.size, old_root, cp.root,

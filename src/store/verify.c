@@ -54,6 +54,7 @@ struct verify_run {
     struct ltl_db *db;
     struct ltl__tree *tree;
     uint64_t tree_size;
+    uint64_t log_end; /* records in the log (tree_size may be fewer: a short index) */
     const ltl_verify_options *opts;
     _Atomic uint64_t bytes_done;
     uint64_t bytes_total;
@@ -281,11 +282,22 @@ static int check_checkpoint(void *vctx, uint64_t index, const char *text, size_t
         return 0;
     c->count++;
     c->signed_ok += cp.verified;
+    if (cp.size > run->tree_size && cp.size <= run->log_end) {
+        /* no record is bad: name none */
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "", 0,
+                    "checkpoint %" PRIu64 " covers %" PRIu64
+                    " records; the log has them all (%" PRIu64
+                    ") but the hash index log/%s holds only %" PRIu64
+                    " leaves: the index is short, not the log (a writer rebuilds it from the "
+                    "log: append, or 'ltl checkpoint'; then verify again)",
+                    index, cp.size, run->log_end, LTL__TREE_FILE, run->tree_size);
+        return 1;
+    }
     if (cp.size > run->tree_size) {
         problem_set(&run->problem, run->tree_size, "checkpoints", off,
                     "checkpoint %" PRIu64 " covers %" PRIu64 " records but the log has %" PRIu64
                     ": records were cut",
-                    index, cp.size, run->tree_size);
+                    index, cp.size, run->log_end);
         return 1;
     }
     unsigned char root[LTL__HASH_SIZE];
@@ -317,7 +329,23 @@ static int check_against(struct verify_run *run, ltl_verify_report *out)
     struct ltl_db *db = run->db;
     struct ltl__checkpoint old;
     const struct ltl__check_key *k = db->keys.have_check ? &db->keys.check : NULL;
-    int rc = ltl__checkpoint_parse(&old, run->opts->against, run->opts->against_len, k);
+    /* another log's checkpoint is not a rewritten history: say whose it is first
+     * (ltl_verify() refused a text that does not parse) */
+    bool ours = false;
+    int rc = ltl__checkpoint_parse(&old, run->opts->against, run->opts->against_len, NULL);
+    if (rc == LTL_OK && (rc = ltl__origin_known(db, old.origin, &ours)) == LTL_OK && !ours) {
+        char origin[LTL__NAME_MAX + 1];
+        ltl__origin(db, origin, sizeof(origin));
+        out->against_size = old.size;
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "", 0,
+                    "the checkpoint is of another log: its origin is '%s', this store's is "
+                    "'%s'",
+                    old.origin, origin);
+        return LTL_OK;
+    }
+    if (rc)
+        return rc;
+    rc = ltl__checkpoint_parse(&old, run->opts->against, run->opts->against_len, k);
     if (rc == LTL_EVERIFY && k && !old.has_signatures)
         rc = LTL_OK; /* an unsigned checkpoint: compared, reported as unsigned */
     if (rc) {
@@ -327,11 +355,20 @@ static int check_against(struct verify_run *run, ltl_verify_report *out)
     }
     out->against_size = old.size;
     out->against_signed = old.verified;
+    if (old.size > run->tree_size && old.size <= run->log_end) {
+        problem_set(&run->problem, LTL__NO_SEQ - 1, "", 0,
+                    "the checkpoint covers %" PRIu64 " records; the log has them all (%" PRIu64
+                    ") but the hash index log/%s holds only %" PRIu64
+                    " leaves: the index is short, not the log (a writer rebuilds it from the "
+                    "log: append, or 'ltl checkpoint'; then verify again)",
+                    old.size, run->log_end, LTL__TREE_FILE, run->tree_size);
+        return LTL_OK;
+    }
     if (old.size > run->tree_size) {
         problem_set(&run->problem, run->tree_size, "", 0,
                     "the store holds %" PRIu64 " records but the checkpoint covers %" PRIu64
                     ": the log was cut or rolled back",
-                    run->tree_size, old.size);
+                    run->log_end, old.size);
         return LTL_OK;
     }
     unsigned char cur[LTL__HASH_SIZE];
@@ -392,6 +429,7 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     if (!db->writer && (rc = ltl__tree_refresh(run.tree)))
         goto out;
     run.tree_size = ltl__tree_size(run.tree);
+    run.log_end = end;
     out->tree_size = run.tree_size;
     /* An index longer than the log (records dropped, or a frame made invalid): the
      * records the log has are checked all the same, so that the first bad one, which

@@ -618,9 +618,8 @@ int ltl__writer_rotate_read(struct ltl_db *db, const struct ltl__seal_key *next,
 
 /* ---- checkpoints -------------------------------------------------------------- */
 
-/* Sync the log and the hash index, then append a checkpoint of the whole
- * log, signed when a write key is configured. Caller holds w->mu. */
-static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
+/* A checkpoint's first half: sync the log and the hash index. Caller holds w->mu. */
+static int checkpoint_sync_locked(struct ltl_db *db)
 {
     struct ltl__writer *w = db->writer;
     if (w->broken)
@@ -635,8 +634,15 @@ static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
     rc = commit_all_locked(db, true);
     if (rc == LTL_OK)
         rc = ltl__tree_sync(db->tree);
-    if (rc)
-        return rc;
+    return rc;
+}
+
+/* The second half: append a checkpoint of the whole (synced) log, signed when
+ * a write key is configured. Caller holds w->mu. */
+static int checkpoint_write_locked(struct ltl_db *db, ltl__buf *out)
+{
+    struct ltl__writer *w = db->writer;
+    int rc;
     struct ltl__checkpoint cp = {.size = w->next_seq};
     ltl__origin(db, cp.origin, sizeof(cp.origin));
     ltl__buf text = {0}, last = {0};
@@ -648,6 +654,8 @@ static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
          * are deterministic) adds nothing: keep the file free of copies */
         int found = cp.size == w->cp_size ? ltl__checkpoint_find(db, LTL__NO_SEQ, &last, &last_cp)
                                           : LTL_ENOTFOUND;
+        if (found != LTL_OK)
+            ltl__err_restate(); /* not an error here: the append's own message counts */
         if (found != LTL_OK || last.len != text.len || memcmp(last.data, text.data, text.len) != 0)
             rc = ltl__checkpoints_append(db, text.data, text.len);
     }
@@ -660,6 +668,14 @@ static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
     }
     ltl__buf_free(&text);
     return rc;
+}
+
+/* Sync the log and the hash index, then append a checkpoint of the whole
+ * log, signed when a write key is configured. Caller holds w->mu. */
+static int checkpoint_locked(struct ltl_db *db, ltl__buf *out)
+{
+    int rc = checkpoint_sync_locked(db);
+    return rc ? rc : checkpoint_write_locked(db, out);
 }
 
 int ltl__writer_flush_index(struct ltl_db *db)
@@ -1042,9 +1058,19 @@ int ltl__writer_stop(struct ltl_db *db)
         pthread_mutex_lock(&w->mu);
         if (w->broken)
             rc = broken_error(w);
-        else if (w->mode != LTL_FORGETFUL && db->tree && w->next_seq > w->cp_size)
-            rc = checkpoint_locked(db, NULL); /* syncs the log and the index too */
-        else
+        else if (w->mode != LTL_FORGETFUL && db->tree && w->next_seq > w->cp_size) {
+            /* the records are synced and acknowledged: a checkpoint that cannot be
+             * written now must not make the close (the append) look failed, or a
+             * caller that retries writes them twice; the next writer makes it */
+            rc = checkpoint_sync_locked(db);
+            if (rc == LTL_OK && checkpoint_write_locked(db, NULL) != LTL_OK) {
+                ltl__log(&db->log, LTL_LOG_WARN,
+                         "the checkpoint at close was not written: %s (the records are "
+                         "stored; the next writer, or 'ltl checkpoint', makes it)",
+                         ltl__err_current());
+                ltl__err_restate();
+            }
+        } else
             rc = commit_all_locked(db, w->mode != LTL_FORGETFUL);
         pthread_mutex_unlock(&w->mu);
     }

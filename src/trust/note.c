@@ -30,61 +30,6 @@ void ltl__key_wipe(void *key, size_t size)
     OPENSSL_cleanse(key, size);
 }
 
-/* ---- names ----------------------------------------------------------------- */
-
-/* Decode the UTF-8 sequence at s (valid UTF-8 assumed); *n its length. */
-static uint32_t utf8_next(const unsigned char *s, size_t *n)
-{
-    if (s[0] < 0x80) {
-        *n = 1;
-        return s[0];
-    }
-    if (s[0] < 0xe0) {
-        *n = 2;
-        return (uint32_t)(s[0] & 0x1f) << 6 | (s[1] & 0x3f);
-    }
-    if (s[0] < 0xf0) {
-        *n = 3;
-        return (uint32_t)(s[0] & 0x0f) << 12 | (uint32_t)(s[1] & 0x3f) << 6 | (s[2] & 0x3f);
-    }
-    *n = 4;
-    return (uint32_t)(s[0] & 0x07) << 18 | (uint32_t)(s[1] & 0x3f) << 12 |
-           (uint32_t)(s[2] & 0x3f) << 6 | (s[3] & 0x3f);
-}
-
-/* Unicode White_Space (what Go's unicode.IsSpace reports). */
-static bool is_space(uint32_t c)
-{
-    return (c >= 0x09 && c <= 0x0d) || c == 0x20 || c == 0x85 || c == 0xa0 || c == 0x1680 ||
-           (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 || c == 0x202f ||
-           c == 0x205f || c == 0x3000;
-}
-
-int ltl__name_check(const char *name, size_t len, const char *what)
-{
-    if (len == 0)
-        return ltl__errf(LTL_EINVAL, "%s is empty", what);
-    if (len > LTL__NAME_MAX)
-        return ltl__errf(LTL_EINVAL, "%s is longer than %d bytes", what, LTL__NAME_MAX);
-    if (!ltl__utf8_valid(name, len))
-        return ltl__errf(LTL_EINVAL, "%s is not valid UTF-8", what);
-    const unsigned char *s = (const unsigned char *)name;
-    for (size_t i = 0, n; i < len; i += n) {
-        uint32_t c = utf8_next(s + i, &n);
-        if (c == '+')
-            return ltl__errf(LTL_EINVAL,
-                             "%s \"%.*s\" contains '+' (byte %zu), which key names "
-                             "may not",
-                             what, (int)len, name, i);
-        if (is_space(c))
-            return ltl__errf(LTL_EINVAL, "%s \"%.*s\" contains a space (byte %zu)", what, (int)len,
-                             name, i);
-        if (c < 0x20 || c == 0x7f)
-            return ltl__errf(LTL_EINVAL, "%s contains a control character (byte %zu)", what, i);
-    }
-    return LTL_OK;
-}
-
 /* ---- Ed25519 through OpenSSL ----------------------------------------------- */
 
 static int ed25519_public(unsigned char pub[32], const unsigned char seed[32])
@@ -328,6 +273,15 @@ int ltl__check_key_parse(struct ltl__check_key *out, const char *text, size_t le
     if (len >= 12 && memcmp(text, "PRIVATE+KEY+", 12) == 0)
         return ltl__errf(LTL_EPARSE, "this is a write key (PRIVATE+KEY+...), not a check key: "
                                      "keep it secret and give out its check key");
+    if (len >= sizeof(read_key_prefix) - 1 &&
+        memcmp(text, read_key_prefix, sizeof(read_key_prefix) - 1) == 0)
+        return ltl__errf(LTL_EPARSE,
+                         "this is a read key (%s...), not a check key: it "
+                         "encrypts payloads and checks nothing; keep it secret",
+                         read_key_prefix);
+    if (memchr(text, '\n', len))
+        return ltl__errf(LTL_EPARSE, "not a check key: a key is one line "
+                                     "(<name>+<id>+<base64>), this text has several");
     unsigned char alg = 0;
     uint32_t id = 0, is = 0;
     int rc = key_split(out->name, &id, &alg, out->pub, text, len, "check key");
@@ -547,7 +501,7 @@ int ltl__note_verify(size_t *out_text_len, const char *note, size_t len,
     /* the text length is known before the first signature line is parsed */
     const char *blank = len <= LTL__NOTE_MAX ? last_blank(note, len) : NULL;
     v.text_len = blank ? (size_t)(blank + 1 - note) : 0;
-    size_t text_len;
+    size_t text_len = 0;
     int rc = note_parse(&text_len, note, len, verify_one, &v);
     if (rc)
         return rc;

@@ -226,11 +226,11 @@ int ltl__verify_consistency(uint64_t old_size, uint64_t new_size,
  * read key   LTL+READ+KEY+<name>+<id hex8>+<base64(0x01 || 32-byte secret)>
  *            id = HMAC-SHA256(secret, "ltl read key id")[:4], big-endian
  * Names: 1..LTL__NAME_MAX bytes of UTF-8, no spaces (Unicode White_Space),
- * no '+', no control characters.
+ * no '+', no control characters (ltl__name_check, in core: the config loader
+ * checks checkpoint.origin with it too).
  * The structs hold secrets: wipe them with ltl__key_wipe when done.
  * ======================================================================== */
 
-#define LTL__NAME_MAX    255
 #define LTL__ALG_ED25519 0x01
 #define LTL__ALG_READ    0x01 /* ChaCha20-Poly1305 with a per-store HKDF key */
 
@@ -255,8 +255,6 @@ struct ltl__read_key {
 
 /* Overwrite a key struct with zeros in a way the compiler keeps. */
 void ltl__key_wipe(void *key, size_t size);
-/* LTL_OK or LTL_EINVAL with a message naming what is wrong with name. */
-int ltl__name_check(const char *name, size_t len, const char *what) LTL__WUR;
 
 /* Make a new Ed25519 key pair named name (OpenSSL's RNG). */
 int ltl__write_key_generate(struct ltl__write_key *out, const char *name) LTL__WUR;

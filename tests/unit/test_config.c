@@ -2,7 +2,8 @@
 /*
  * test_config.c — configuration layers: defaults, /etc, the user's file,
  * STORE/config, LTL_* variables, --config, flags; origins; errors that name
- * file and line; writing a key keeps the other lines.
+ * file and line; writing a key keeps the other lines; a lenient load that
+ * reports bad lines instead of failing; checkpoint.origin checked as a name.
  */
 #include "testutil.h"
 
@@ -198,12 +199,102 @@ static void write_keeps_other_lines(void **state)
     free(store_cfg);
 }
 
+/* LTL_CONFIG_LENIENT: bad lines and variables are left out and reported, the rest
+ * loads; a strict load of the same fails on the first. */
+static void lenient_load_reports_bad_lines(void **state)
+{
+    (void)state;
+    ltl_config *cfg;
+    char *store_cfg = tu_path(dir, "store/config");
+    write_text(sys_cfg, "durability = casual\n");
+    write_text(store_cfg, "segment.size = huge\nsync.interval = 2s\nno equals sign\n"
+                          "durabilty = safe\ncheckpoint.origin = a b\n");
+    setenv("LTL_SEGMENT_SIZE", "tiny", 1);
+    assert_int_equal(ltl_config_load(&cfg, store, NULL, NULL, 0), LTL_ECONFIG);
+    assert_string_equal(ltl_config_warnings(cfg), "");
+    ltl_config_free(cfg);
+    assert_int_equal(ltl_config_load(&cfg, store, NULL, NULL, LTL_CONFIG_LENIENT), LTL_OK);
+    const char *w = ltl_config_warnings(cfg);
+    assert_non_null(strstr(w, ":1: segment.size: 'huge' is not a size"));
+    assert_non_null(strstr(w, ":3: expected key=value"));
+    assert_non_null(strstr(w, ":4: unknown config key 'durabilty'"));
+    assert_non_null(strstr(w, ":5: checkpoint.origin \"a b\" contains a space"));
+    assert_non_null(strstr(w, "env LTL_SEGMENT_SIZE"));
+    size_t lines = 0;
+    for (const char *p = w; *p; p++)
+        lines += *p == '\n';
+    assert_int_equal(lines, 5);
+    /* the good lines, and the layers below the bad ones */
+    assert_string_equal(ltl_config_get(cfg, "sync.interval"), "2s");
+    assert_string_equal(ltl_config_get(cfg, "durability"), "casual");
+    assert_string_equal(ltl_config_get(cfg, "segment.size"), "64M");
+    assert_string_equal(ltl_config_get(cfg, "checkpoint.origin"), "");
+    /* the fixes: set replaces the bad line, unset removes a misspelt key */
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "segment.size", "1M"), LTL_OK);
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "durabilty", NULL), LTL_OK);
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "durabilty", NULL), LTL_ECONFIG);
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "checkpoint.origin", NULL),
+                     LTL_OK);
+    ltl_config_free(cfg);
+    char *text = tu_read_file(store_cfg, NULL);
+    assert_string_equal(text, "segment.size = 1M\nsync.interval = 2s\nno equals sign\n");
+    free(text);
+    unsetenv("LTL_SEGMENT_SIZE");
+    write_text(store_cfg, "segment.size = 1M\n");
+    assert_int_equal(ltl_config_load(&cfg, store, NULL, NULL, 0), LTL_OK);
+    ltl_config_free(cfg);
+    /* --config stays strict: it is the command line of the call itself */
+    assert_int_equal(ltl_config_load(&cfg, store, "sync.interval=soon", NULL, LTL_CONFIG_LENIENT),
+                     LTL_ECONFIG);
+    ltl_config_free(cfg);
+    remove(store_cfg);
+    remove(sys_cfg);
+    free(store_cfg);
+}
+
+/* checkpoint.origin: the loader and ltl_config_write() refuse the same values (one
+ * check), those a checkpoint's origin line cannot carry. */
+static void origin_is_checked_as_a_name(void **state)
+{
+    (void)state;
+    ltl_config *cfg;
+    assert_int_equal(ltl_config_load(&cfg, store, NULL, NULL, 0), LTL_OK);
+    static const char *const bad[] = {"a b", "a+b", "tab\there", "\xff\xfe"};
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "checkpoint.origin", bad[i]),
+                         LTL_ECONFIG);
+        char over[64];
+        snprintf(over, sizeof(over), "checkpoint.origin=%s", bad[i]);
+        ltl_config *c2;
+        assert_int_equal(ltl_config_load(&c2, store, over, NULL, 0), LTL_ECONFIG);
+        assert_non_null(strstr(ltl_config_errmsg(c2), "checkpoint.origin"));
+        ltl_config_free(c2);
+    }
+    char longest[300];
+    memset(longest, 'x', sizeof(longest) - 1);
+    longest[sizeof(longest) - 1] = '\0';
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "checkpoint.origin", longest),
+                     LTL_ECONFIG);
+    assert_int_equal(
+        ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "checkpoint.origin", "example.com/log"),
+        LTL_OK);
+    assert_int_equal(ltl_config_write(cfg, LTL_CONFIG_FILE_STORE, "checkpoint.origin", ""), LTL_OK);
+    ltl_config_free(cfg);
+    assert_int_equal(ltl_config_load(&cfg, "", NULL, NULL, 0), LTL_EINVAL);
+    ltl_config_free(cfg);
+    char *store_cfg = tu_path(dir, "store/config");
+    remove(store_cfg);
+    free(store_cfg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(layers_in_order),
         cmocka_unit_test(errors_name_the_place),
         cmocka_unit_test(write_keeps_other_lines),
+        cmocka_unit_test(lenient_load_reports_bad_lines),
+        cmocka_unit_test(origin_is_checked_as_a_name),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }
