@@ -26,7 +26,21 @@ t() { printf '$ %s\n' "$*"; "$@" 2>&1; printf '[exit %d]\n' "$?"; }
 '''
 
 
-def normalise(text, tmp):
+def case_rules(script):
+    """A case may add its own normalisations, one per line:
+    '# golden-normalise: REGEX => REPLACEMENT'. Damage cases need them: byte
+    offsets after the first manifest move with the length of the writer's pid."""
+    rules = []
+    for line in script.splitlines():
+        if line.startswith("# golden-normalise: ") and " => " in line:
+            pattern, repl = line[len("# golden-normalise: "):].split(" => ", 1)
+            rules.append((re.compile(pattern), repl))
+    return rules
+
+
+def normalise(text, tmp, rules=()):
+    for pattern, repl in rules:
+        text = pattern.sub(repl, text)
     text = text.replace(os.path.realpath(tmp), "<TMP>").replace(tmp, "<TMP>")
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z", "<TS>", text)
     text = re.sub(r"\d{4}-\d\d-\d\dT\d\d-\d\d-\d\dZ-\d+", "<WHEN>", text)
@@ -66,10 +80,11 @@ def main():
             "TZ": "UTC",
             "CASE_DIR": os.path.dirname(case),
         }
-        script = PRELUDE + open(case).read()
+        case_text = open(case).read()
+        script = PRELUDE + case_text
         proc = subprocess.run(["bash", "-c", script], cwd=tmp, env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, timeout=300)
-        got = normalise(proc.stdout.decode("utf-8", "replace"), tmp)
+        got = normalise(proc.stdout.decode("utf-8", "replace"), tmp, case_rules(case_text))
         if proc.returncode != 0:
             got += "[script exit %d]\n" % proc.returncode
     finally:

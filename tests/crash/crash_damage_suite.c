@@ -350,7 +350,9 @@ static void segments(void **state)
     (void)state;
     char names[8][300];
     int n = 0;
-    DIR *d = opendir(tu_path(src, "log"));
+    char *log = tu_path(src, "log");
+    DIR *d = opendir(log);
+    free(log);
     struct dirent *e;
     while ((e = readdir(d)) && n < 8)
         if (strstr(e->d_name, ".seg"))

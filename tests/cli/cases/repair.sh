@@ -1,3 +1,8 @@
+# golden-normalise: (offset|"offset":) ?\d+ => \1 <OFF>
+# golden-normalise: \((\d+) bytes => (<N> bytes
+# golden-normalise: \d+ bytes (cleared|moved) => <N> bytes \1
+# golden-normalise: "(log_bytes|bytes|disk_bytes)":\d+ => "\1":<N>
+# golden-normalise: from-\d+ => from-<OFF>
 printf 'r1\nr2\nr3\nr4\n' | ltl append >/dev/null
 store="$XDG_DATA_HOME/ltl/default"
 seg="$store/log/0000000000000000.seg"

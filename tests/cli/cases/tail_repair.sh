@@ -1,3 +1,8 @@
+# golden-normalise: (offset|"offset":) ?\d+ => \1 <OFF>
+# golden-normalise: \((\d+) bytes => (<N> bytes
+# golden-normalise: \d+ bytes (cleared|moved) => <N> bytes \1
+# golden-normalise: "(log_bytes|bytes|disk_bytes)":\d+ => "\1":<N>
+# golden-normalise: from-\d+ => from-<OFF>
 # A running tail -f never stalls in silence: damage it meets is an error, and a
 # repair while it follows moves no record, so it goes on with what comes after.
 seg="$XDG_DATA_HOME/ltl/default/log/0000000000000000.seg"
