@@ -356,6 +356,8 @@ static int resolve(struct ns_walk *w, struct ns_frame *f, const char *name, size
             if (rc == LTL_OK)
                 return ns_insert(w, f, name, len, &spec, out);
             spec_drop(&spec);
+            if (rc == LTL_ECORRUPT)
+                return rc; /* its own message says why this member cannot be read */
             ltl__err_restate();
             return ltl__errf(LTL_ECORRUPT, "%s", why);
         }
