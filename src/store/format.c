@@ -334,7 +334,7 @@ bool ltl__lost_leaf(const struct ltl__body *b, unsigned char out[LTL__LOST_LEAF]
         return false;
     p += sizeof(key) - 1;
     const char *end = (const char *)b->payload + b->payload_len;
-    if (end - p < 2 * LTL__LOST_LEAF + 1 || p[2 * LTL__LOST_LEAF] != '"')
+    if (end - p < 2 * LTL__LOST_LEAF + 1 || p[(size_t)2 * LTL__LOST_LEAF] != '"')
         return false;
     return ltl__hex_decode(out, p, LTL__LOST_LEAF);
 }

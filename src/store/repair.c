@@ -954,7 +954,7 @@ int ltl_salvage_read(ltl_db *db, const char *path, ltl_salvage_fn fn, void *ctx)
         unsigned char hdr[LTL__SEG_HEADER_SIZE];
         struct ltl__seg_header h;
         if (ltl__io_pread_full(db->io, fd, hdr, sizeof(hdr), 0) != (ssize_t)sizeof(hdr) ||
-            (rc = ltl__seg_header_decode(&h, hdr))) {
+            ltl__seg_header_decode(&h, hdr) != LTL_OK) {
             ltl__err_restate();
             rc = ltl__errf(LTL_EINVAL, "%s: no readable segment header", path);
             goto out;

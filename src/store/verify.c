@@ -453,7 +453,7 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
             goto report;
         } else if (rc != LTL_ENOTFOUND)
             goto out;
-        rc = LTL_OK;
+        ltl__err_restate(); /* no checkpoint yet: verify from 0 */
         if ((rc = ltl__checkpoints_each(db, count_checkpoint, &cp_count, NULL)))
             goto out;
     }

@@ -1029,7 +1029,6 @@ int ltl__writer_start(struct ltl_db *db, const struct ltl__tail *tail)
         w->cp_size = cp.size;
     } else if (rc == LTL_ENOTFOUND || rc == LTL_EVERIFY) {
         ltl__err_restate(); /* verify reports a bad signature; a writer goes on */
-        rc = LTL_OK;
     } else {
         return rc;
     }
