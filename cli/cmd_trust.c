@@ -193,7 +193,8 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     ltl_verify_report r;
     int rc = ltl_verify(&r, db, &vo);
     cli_progress_end(&prog);
-    if (rc != LTL_OK && rc != LTL_EVERIFY) {
+    bool index_damaged = rc == LTL_ECORRUPT && r.ok && r.index_checked && !r.index_ok;
+    if (rc != LTL_OK && rc != LTL_EVERIFY && !index_damaged) {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot verify");
         goto out;
     }
@@ -208,6 +209,17 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         if (against)
             printf(",\"against_size\":%" PRIu64 ",\"against_signed\":%s", r.against_size,
                    r.against_signed ? "true" : "false");
+        if (r.index_checked) {
+            printf(",\"index\":{\"ok\":%s,\"records\":%" PRIu64 ",\"entries\":%" PRIu64
+                   ",\"postings\":%" PRIu64,
+                   r.index_ok ? "true" : "false", r.index_records, r.index_entries,
+                   r.index_postings);
+            if (!r.index_ok) {
+                printf(",\"problem\":");
+                json_string(r.index_problem);
+            }
+            printf("}");
+        }
         if (!r.ok) {
             printf(",\"problem\":");
             json_string(r.problem);
@@ -231,6 +243,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
             printf("ok: the store extends the checkpoint of size %" PRIu64 " (%s)\n",
                    r.against_size,
                    r.against_signed ? "signature checked" : "signature not checked");
+        if (r.index_checked && r.index_ok)
+            printf("ok: field index of %" PRIu64 " records (%" PRIu64 " entries, %" PRIu64
+                   " postings) matches the log\n",
+                   r.index_records, r.index_entries, r.index_postings);
         if (r.unhashed)
             cli_note(cli,
                      "%" PRIu64 " newest records are past the hash index (a writer is "
@@ -251,6 +267,14 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                         r.bad_offset);
         }
         code = EXIT_VERIFY;
+    } else if (index_damaged) {
+        /* derived data, not the log: exit 5 (docs/EXIT-CODES.md) */
+        if (!json)
+            fprintf(stderr,
+                    "ltl verify: the field index is %s; the log verifies, and the next "
+                    "writer rebuilds the index (or run ltl reindex)\n",
+                    r.index_problem);
+        code = EXIT_CORRUPT;
     }
 out:
     ltl_close(db);

@@ -248,6 +248,14 @@ static int verify_on_open(struct ltl_db *db)
     vo.mode = db->cfg.verify_on_open == 2 ? LTL_VERIFY_FULL : LTL_VERIFY_TAIL;
     ltl_verify_report r;
     int rc = ltl__verify(&r, db, &vo);
+    if (rc == LTL_ECORRUPT && r.index_checked && !r.index_ok) {
+        /* only the field index: derived data, checked again by every reader that uses
+         * it; the next writer rebuilds it (verify left the mark) */
+        ltl__log(&db->log, LTL_LOG_WARN, "verify.on_open: %s: the next writer rebuilds it",
+                 r.index_problem);
+        ltl__err_restate();
+        rc = LTL_OK;
+    }
     if (rc != LTL_OK && rc != LTL_EVERIFY)
         return rc;
     ltl__buf json = {0};
