@@ -41,6 +41,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 /* The memory map: address space only, the file grows as needed. It starts
@@ -355,6 +356,8 @@ struct ltl__index {
     int fd;                     /* the data file (LMDB's), for its size */
     size_t psize;               /* LMDB's page size */
     _Atomic uint64_t file_size; /* last seen size of data.mdb */
+    _Atomic uintptr_t map;      /* where LMDB mapped data.mdb (read snapshots read it) */
+    _Atomic size_t map_len;
     atomic_bool damage_marked, damage_warned;
     /* the key of tokens (the handle has the read key) */
     bool have_key;
@@ -508,6 +511,408 @@ static uint32_t check_own(unsigned char tag, const void *key, size_t klen, const
     return ltl__crc32c(c, val, vlen);
 }
 
+/* ---- reading the pages ourselves --------------------------------------------------------
+ * LMDB reads its pages trusting every field: a node whose flags say "sorted
+ * duplicates" in a database without them is a NULL pointer dereference, a
+ * damaged size is a read or (in a write) a memmove of any length. So read
+ * snapshots do not go through LMDB's cursors: they read the pages of the map
+ * here, checking every field before using it (a page number against the
+ * snapshot's last page, node offsets and sizes against the page, flags against
+ * what our databases hold), and LMDB only keeps the snapshot's pages from being
+ * reused (the read transaction). The layout is LMDB 0.9's data version 1
+ * (mdb.c: MDB_page, MDB_node, MDB_meta, MDB_db; 64-bit page numbers). Before a
+ * write transaction, the pages LMDB will read and change are read here first
+ * with every node checked (preflight, in the commit). */
+
+#define LMDB_MAGIC        0xBEEFC0DEu
+#define LMDB_DATA_VERSION 1u
+#define PAGE_HDR          16
+#define P_BRANCH          0x01
+#define P_LEAF            0x02
+#define P_OVERFLOW        0x04
+#define P_META            0x08
+#define P_LEAF2           0x20
+#define P_SUBP            0x40
+#define F_BIGDATA         0x01
+#define F_SUBDATA         0x02
+#define NODE_HDR          8
+#define DEPTH_MAX         16 /* a B+tree of 4 KiB pages this deep holds more than the map */
+#define VIEW_AGAIN        1  /* pr_view_begin: the meta page moved on, begin again */
+#define LMDB_FREE_DB      0
+#define LMDB_MAIN_DB      1
+
+/* A database of the snapshot: its root page and depth (an empty database
+ * has none: root UINT64_MAX), and the node flag its leaves may carry besides
+ * none (F_BIGDATA: a value on overflow pages; F_SUBDATA: a database record). */
+struct pr_db {
+    uint64_t root;
+    unsigned depth;
+    uint64_t entries;
+    unsigned leaf_flag;
+};
+
+/* A read snapshot's view of the map. */
+struct pr_view {
+    struct ltl__index *ix;
+    const unsigned char *base; /* the map */
+    size_t psize;
+    uint64_t npages; /* pages of the snapshot: every page number is below */
+    uint64_t txnid;
+    struct pr_db free_db, main_db, meta, paths, post;
+    bool full; /* check every node of a page visited, not only those used */
+};
+
+static uint16_t u16_at(const unsigned char *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static uint32_t u32_at(const unsigned char *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint64_t u64_at(const unsigned char *p)
+{
+    uint64_t v;
+    memcpy(&v, p, 8);
+    return v;
+}
+
+static uint64_t fd_size(int fd)
+{
+    struct stat st;
+    return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+}
+
+/* The meta page's fields are read before its transaction id is read again (a
+ * writer in another process may be rewriting it). */
+static inline void load_fence(void)
+{
+#if defined(__SANITIZE_THREAD__)
+    __asm__ __volatile__("" ::: "memory"); /* TSan has no fences; x86 keeps loads in order */
+#else
+    atomic_thread_fence(memory_order_acquire);
+#endif
+}
+
+/* Page pgno: a branch or leaf page of the map with a sane header; *n its keys. */
+static int pr_page(const struct pr_view *v, uint64_t pgno, const unsigned char **out, unsigned *n,
+                   bool *leaf)
+{
+    if (pgno < 2 || pgno >= v->npages)
+        return damaged(v->ix, "a page number %llu outside the file's %llu pages",
+                       (unsigned long long)pgno, (unsigned long long)v->npages);
+    const unsigned char *p = v->base + pgno * v->psize;
+    uint16_t flags = u16_at(p + 10), lower = u16_at(p + 12), upper = u16_at(p + 14);
+    unsigned kind = flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META | P_LEAF2 | P_SUBP);
+    if (u64_at(p) != pgno || (kind != P_BRANCH && kind != P_LEAF) || lower < PAGE_HDR ||
+        (lower - PAGE_HDR) % 2 || lower > upper || upper > v->psize)
+        return damaged(v->ix, "page %llu has a damaged header", (unsigned long long)pgno);
+    *n = (lower - PAGE_HDR) / 2;
+    *leaf = kind == P_LEAF;
+    if (*n == 0 || (!*leaf && *n < 2))
+        return damaged(v->ix, "page %llu holds %u keys", (unsigned long long)pgno, *n);
+    *out = p;
+    return LTL_OK;
+}
+
+/* Node i of a page (checked): its key, and its child (branch) or value (leaf). */
+struct pr_node {
+    const unsigned char *key;
+    size_t klen;
+    uint64_t child;
+    const unsigned char *data;
+    size_t dlen;
+};
+
+static int pr_node(const struct pr_view *v, const struct pr_db *db, const unsigned char *page,
+                   unsigned i, bool leaf, struct pr_node *out)
+{
+    uint64_t pgno = u64_at(page);
+    size_t off = u16_at(page + PAGE_HDR + 2 * i);
+    size_t upper = u16_at(page + 14);
+    if (off < upper || off + NODE_HDR > v->psize)
+        return damaged(v->ix, "page %llu: node %u lies outside the page", (unsigned long long)pgno,
+                       i);
+    const unsigned char *nd = page + off;
+    uint16_t lo = u16_at(nd), hi = u16_at(nd + 2), flags = u16_at(nd + 4), ksize = u16_at(nd + 6);
+    if (off + NODE_HDR + ksize > v->psize || ksize > ANY_KEY_MAX || (leaf && ksize == 0))
+        return damaged(v->ix, "page %llu: node %u has a key of %u bytes", (unsigned long long)pgno,
+                       i, ksize);
+    out->key = nd + NODE_HDR;
+    out->klen = ksize;
+    if (!leaf) {
+        out->child = lo | (uint64_t)hi << 16 | (uint64_t)flags << 32;
+        if (out->child < 2 || out->child >= v->npages)
+            return damaged(v->ix, "page %llu: node %u points to page %llu",
+                           (unsigned long long)pgno, i, (unsigned long long)out->child);
+        return LTL_OK;
+    }
+    size_t dsize = lo | (size_t)hi << 16;
+    if (flags == 0 || (flags == F_SUBDATA && db->leaf_flag == F_SUBDATA)) {
+        if (off + NODE_HDR + ksize + dsize > v->psize)
+            return damaged(v->ix, "page %llu: node %u has %zu value bytes",
+                           (unsigned long long)pgno, i, dsize);
+        out->data = nd + NODE_HDR + ksize;
+        out->dlen = dsize;
+        return LTL_OK;
+    }
+    if (flags != F_BIGDATA || db->leaf_flag != F_BIGDATA || off + NODE_HDR + ksize + 8 > v->psize)
+        return damaged(v->ix, "page %llu: node %u has flags %x", (unsigned long long)pgno, i,
+                       flags);
+    /* a value on overflow pages */
+    uint64_t opg = u64_at(nd + NODE_HDR + ksize);
+    if (opg < 2 || opg >= v->npages)
+        return damaged(v->ix, "page %llu: node %u's value is on page %llu",
+                       (unsigned long long)pgno, i, (unsigned long long)opg);
+    const unsigned char *op = v->base + opg * v->psize;
+    uint32_t pages = u32_at(op + 12);
+    if (u64_at(op) != opg || (u16_at(op + 10) & P_OVERFLOW) == 0 || pages == 0 ||
+        pages > v->npages - opg || dsize > (uint64_t)pages * v->psize - PAGE_HDR)
+        return damaged(v->ix, "overflow page %llu is damaged", (unsigned long long)opg);
+    out->data = op + PAGE_HDR;
+    out->dlen = dsize;
+    return LTL_OK;
+}
+
+/* Every node of a page (preflight, and views that check whole pages). */
+static int pr_page_full(const struct pr_view *v, const struct pr_db *db, const unsigned char *page,
+                        unsigned n, bool leaf)
+{
+    struct pr_node nd;
+    for (unsigned i = 0; i < n; i++) {
+        int rc = pr_node(v, db, page, i, leaf, &nd);
+        if (rc)
+            return rc;
+    }
+    return LTL_OK;
+}
+
+/* A cursor over one database of a view. */
+struct pr_cur {
+    const struct pr_view *v;
+    const struct pr_db *db;
+    int top; /* the leaf's level; -1: not positioned */
+    struct {
+        const unsigned char *page;
+        unsigned n, i;
+    } st[DEPTH_MAX];
+};
+
+/* Descend from the page of level `lvl` (its index set) to a leaf: to the first
+ * (dir > 0) or last (dir < 0) node of each page below, or (dir 0) to the node
+ * whose range holds key. */
+static int pr_load(struct pr_cur *c, int lvl, uint64_t pgno, int dir, const void *key, size_t klen)
+{
+    for (;; lvl++) {
+        if (lvl >= DEPTH_MAX || (unsigned)lvl >= c->db->depth)
+            return damaged(c->v->ix, "a tree deeper than its %u levels", c->db->depth);
+        const unsigned char *page = NULL;
+        unsigned n = 0;
+        bool leaf = false;
+        int rc = pr_page(c->v, pgno, &page, &n, &leaf);
+        if (rc == LTL_OK && c->v->full)
+            rc = pr_page_full(c->v, c->db, page, n, leaf);
+        if (rc)
+            return rc;
+        if (leaf != ((unsigned)lvl + 1 == c->db->depth))
+            return damaged(c->v->ix, "page %llu is a %s page at level %d of %u",
+                           (unsigned long long)pgno, leaf ? "leaf" : "branch", lvl, c->db->depth);
+        unsigned i = dir > 0 ? 0 : n - 1;
+        if (dir == 0) {
+            /* binary search: a leaf's first key >= key (n when none), a branch's last
+             * key <= key (its node 0 stands for everything below node 1) */
+            unsigned lo = leaf ? 0 : 1, hi = n;
+            while (lo < hi) {
+                unsigned mid = lo + (hi - lo) / 2;
+                struct pr_node nd;
+                if ((rc = pr_node(c->v, c->db, page, mid, leaf, &nd)))
+                    return rc;
+                if (key_cmp(nd.key, nd.klen, key, klen) < 0)
+                    lo = mid + 1;
+                else
+                    hi = mid;
+            }
+            i = lo;
+            if (!leaf) {
+                struct pr_node nd;
+                if (i < n && (rc = pr_node(c->v, c->db, page, i, leaf, &nd)))
+                    return rc;
+                if (i == n || key_cmp(nd.key, nd.klen, key, klen) > 0)
+                    i--;
+            }
+        }
+        c->st[lvl].page = page;
+        c->st[lvl].n = n;
+        c->st[lvl].i = i;
+        if (leaf) {
+            c->top = lvl;
+            return LTL_OK;
+        }
+        struct pr_node nd;
+        if ((rc = pr_node(c->v, c->db, page, i, false, &nd)))
+            return rc;
+        pgno = nd.child;
+    }
+}
+
+/* Move to the next (dir 1) or previous (dir -1) entry; MDB_NOTFOUND past the end. */
+static int pr_step(struct pr_cur *c, int dir)
+{
+    int lvl = c->top;
+    if (lvl < 0)
+        return MDB_NOTFOUND;
+    if (dir > 0 ? c->st[lvl].i + 1 < c->st[lvl].n : c->st[lvl].i > 0) {
+        c->st[lvl].i += dir;
+        return LTL_OK;
+    }
+    /* up to a level that can move, then down its new child's edge */
+    while (--lvl >= 0 && !(dir > 0 ? c->st[lvl].i + 1 < c->st[lvl].n : c->st[lvl].i > 0))
+        ;
+    if (lvl < 0)
+        return MDB_NOTFOUND;
+    c->st[lvl].i += dir;
+    struct pr_node nd;
+    int rc = pr_node(c->v, c->db, c->st[lvl].page, c->st[lvl].i, false, &nd);
+    return rc ? rc : pr_load(c, lvl + 1, nd.child, dir, NULL, 0);
+}
+
+/* MDB_cursor_get's SET_RANGE, FIRST, LAST, NEXT, PREV over a view. Returns 0,
+ * MDB_NOTFOUND, or LTL_ECORRUPT (reported). */
+static int pr_get(struct pr_cur *c, MDB_val *k, MDB_val *val, MDB_cursor_op op)
+{
+    int rc;
+    if (op == MDB_NEXT || op == MDB_PREV) {
+        rc = pr_step(c, op == MDB_NEXT ? 1 : -1);
+    } else if (c->db->root == UINT64_MAX) {
+        c->top = -1;
+        rc = MDB_NOTFOUND;
+    } else {
+        c->top = -1;
+        rc = pr_load(c, 0, c->db->root,
+                     op == MDB_FIRST  ? 1
+                     : op == MDB_LAST ? -1
+                                      : 0,
+                     op == MDB_SET_RANGE ? k->mv_data : NULL, op == MDB_SET_RANGE ? k->mv_size : 0);
+        if (rc == LTL_OK && c->st[c->top].i == c->st[c->top].n) {
+            c->st[c->top].i--; /* past the leaf's last key: the next leaf's first */
+            rc = pr_step(c, 1);
+        }
+    }
+    if (rc)
+        return rc;
+    struct pr_node nd;
+    if ((rc = pr_node(c->v, c->db, c->st[c->top].page, c->st[c->top].i, true, &nd)))
+        return rc;
+    *k = (MDB_val){nd.klen, (void *)nd.key};
+    *val = (MDB_val){nd.dlen, (void *)nd.data};
+    return LTL_OK;
+}
+
+/* The record of a named database in the main database (or an empty one). */
+static int pr_named(struct pr_view *v, const char *name, struct pr_db *out)
+{
+    struct pr_cur c = {v, &v->main_db, -1, {{0}}};
+    MDB_val k = {strlen(name), (void *)name}, val;
+    int rc = pr_get(&c, &k, &val, MDB_SET_RANGE);
+    if (rc == MDB_NOTFOUND ||
+        (rc == LTL_OK && !(k.mv_size == strlen(name) && memcmp(k.mv_data, name, k.mv_size) == 0)))
+        return damaged(v->ix, "the database '%s' is missing", name);
+    if (rc)
+        return rc;
+    uint16_t nflags = u16_at((const unsigned char *)k.mv_data - NODE_HDR + 4);
+    if (val.mv_size != 48 || nflags != F_SUBDATA)
+        return damaged(v->ix, "the record of database '%s' is damaged", name);
+    const unsigned char *d = val.mv_data;
+    *out = (struct pr_db){u64_at(d + 40), u16_at(d + 6), u64_at(d + 32), F_BIGDATA};
+    if (u16_at(d + 4) != 0 || (out->root == UINT64_MAX) != (out->depth == 0) ||
+        out->depth > DEPTH_MAX || (out->root != UINT64_MAX && out->root >= v->npages))
+        return damaged(v->ix, "the record of database '%s' is damaged", name);
+    return LTL_OK;
+}
+
+/* The view of the snapshot of read transaction txn: the meta page it reads
+ * (picked by its id, as LMDB does; it must still carry that id after being
+ * read, else a writer has reused it: try again) and our three databases. */
+static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn)
+{
+    memset(v, 0, sizeof(*v));
+    v->ix = ix;
+    v->psize = ix->psize;
+    v->base = (const unsigned char *)atomic_load(&ix->map);
+    v->txnid = mdb_txn_id(txn);
+    if (!v->base)
+        return damaged(ix, "the map of data.mdb is not found");
+    const unsigned char *mp = v->base + (v->txnid & 1) * v->psize;
+    const unsigned char *meta = mp + PAGE_HDR;
+    uint64_t last = u64_at(meta + 120);
+    const unsigned char *dbs = meta + 24;
+    unsigned char rec[2][48];
+    memcpy(rec, dbs, sizeof(rec));
+    load_fence();
+    if (u64_at(meta + 128) != v->txnid)
+        return VIEW_AGAIN; /* a commit reused the meta page: begin again */
+    uint64_t size = atomic_load(&ix->file_size);
+    if ((last + 1) * v->psize > size) {
+        size = fd_size(ix->fd);
+        atomic_store(&ix->file_size, size);
+    }
+    if (u32_at(meta) != LMDB_MAGIC || u32_at(meta + 4) != LMDB_DATA_VERSION ||
+        u32_at(rec[0]) != v->psize || (u16_at(mp + 10) & P_META) == 0 ||
+        (last + 1) * v->psize > size || (last + 1) * v->psize > atomic_load(&ix->map_len))
+        return damaged(ix, "meta page %llu of data.mdb is damaged",
+                       (unsigned long long)(v->txnid & 1));
+    v->npages = last + 1;
+    v->free_db =
+        (struct pr_db){u64_at(rec[0] + 40), u16_at(rec[0] + 6), u64_at(rec[0] + 32), F_BIGDATA};
+    v->main_db =
+        (struct pr_db){u64_at(rec[1] + 40), u16_at(rec[1] + 6), u64_at(rec[1] + 32), F_SUBDATA};
+    for (int i = 0; i < 2; i++) {
+        const struct pr_db *d = i ? &v->main_db : &v->free_db;
+        if ((d->root == UINT64_MAX) != (d->depth == 0) || d->depth > DEPTH_MAX ||
+            (d->root != UINT64_MAX && d->root >= v->npages))
+            return damaged(ix, "meta page %llu of data.mdb is damaged",
+                           (unsigned long long)(v->txnid & 1));
+    }
+    if (v->main_db.root == UINT64_MAX)
+        return LTL_ENOTFOUND; /* nothing was ever committed */
+    int rc;
+    if ((rc = pr_named(v, "meta", &v->meta)) || (rc = pr_named(v, "paths", &v->paths)) ||
+        (rc = pr_named(v, "post", &v->post)))
+        return rc;
+    return LTL_OK;
+}
+
+/* Preflight: every page of a database, every node checked (the small ones LMDB
+ * changes on every commit: its free list, the main database, meta). */
+static int pr_walk_all(struct pr_view *v, const struct pr_db *db, bool free_list)
+{
+    if (db->root == UINT64_MAX)
+        return LTL_OK;
+    struct pr_cur c = {v, db, -1, {{0}}};
+    MDB_val k, val;
+    int rc;
+    for (rc = pr_get(&c, &k, &val, MDB_FIRST); rc == LTL_OK; rc = pr_get(&c, &k, &val, MDB_NEXT))
+        if (free_list) {
+            /* a free list entry: txn id -> count, then that many page numbers */
+            const unsigned char *d = val.mv_data;
+            if (k.mv_size != 8 || val.mv_size < 8 || val.mv_size % 8 ||
+                u64_at(d) != val.mv_size / 8 - 1)
+                return damaged(v->ix, "the free list of data.mdb is damaged");
+            for (size_t i = 1; i < val.mv_size / 8; i++)
+                if (u64_at(d + 8 * i) < 2 || u64_at(d + 8 * i) >= v->npages)
+                    return damaged(v->ix, "the free list of data.mdb is damaged");
+        }
+    return rc == MDB_NOTFOUND ? LTL_OK : rc;
+}
+
+/* ---- checked cursors ------------------------------------------------------------------ */
+
 /* One checked database. */
 struct cdb {
     MDB_dbi dbi;
@@ -553,21 +958,37 @@ static bool is_sentinel(const MDB_val *k)
     return k->mv_size == 1 && ((const unsigned char *)k->mv_data)[0] == 0xFF;
 }
 
-/* A cursor that verifies what it moves to. */
+/* A cursor that verifies what it moves to: over a read snapshot's pages (view),
+ * or LMDB's cursor in a write transaction. */
 struct ccur {
     struct ltl__index *ix;
     struct cdb db;
     MDB_cursor *cur;
+    bool paged; /* reads the view's pages */
+    struct pr_cur pr;
     MDB_val k, v;   /* the current entry; v is its payload (past the check) */
     MDB_val prev_k; /* the key before it (mv_size 0 and NULL data: none) */
     bool end;       /* at the sentinel */
 };
 
-static int cc_open(struct ccur *c, struct ltl__index *ix, MDB_txn *txn, unsigned char tag)
+/* Open a cursor on database tag: over view's pages (a read snapshot), or (view
+ * NULL) LMDB's cursor of write transaction txn. */
+static int cc_open(struct ccur *c, struct ltl__index *ix, MDB_txn *txn, const struct pr_view *view,
+                   unsigned char tag)
 {
     memset(c, 0, sizeof(*c));
     c->ix = ix;
     c->db = cdb_of(ix, tag);
+    if (view) {
+        c->paged = true;
+        c->pr = (struct pr_cur){view,
+                                tag == TAG_META    ? &view->meta
+                                : tag == TAG_PATHS ? &view->paths
+                                                   : &view->post,
+                                -1,
+                                {{0}}};
+        return LTL_OK;
+    }
     int mrc = mdb_cursor_open(txn, c->db.dbi, &c->cur);
     if (mrc) {
         c->cur = NULL;
@@ -584,6 +1005,19 @@ static void cc_close(struct ccur *c)
     c->cur = NULL;
 }
 
+/* mdb_cursor_get on either kind of cursor: 0, MDB_NOTFOUND, an LMDB code, or
+ * LTL_ECORRUPT (reported). */
+static int cc_get(struct ccur *c, MDB_val *k, MDB_val *v, MDB_cursor_op op)
+{
+    return c->paged ? pr_get(&c->pr, k, v, op) : mdb_cursor_get(c->cur, k, v, op);
+}
+
+/* An LMDB code of a cursor, or our own damage report. */
+static int cc_error(struct ccur *c, int mrc, const char *what)
+{
+    return mrc == LTL_ECORRUPT ? mrc : mdb_error(c->ix, mrc, what);
+}
+
 static void cc_set(struct ccur *c, const MDB_val *prev, const MDB_val *k, const MDB_val *v)
 {
     c->prev_k = prev ? *prev : (MDB_val){0, NULL};
@@ -597,15 +1031,15 @@ static void cc_set(struct ccur *c, const MDB_val *prev, const MDB_val *k, const 
 static int cc_seek(struct ccur *c, const void *key, size_t len)
 {
     MDB_val k = {len, (void *)key}, v, pk, pv;
-    int mrc = mdb_cursor_get(c->cur, &k, &v, MDB_SET_RANGE);
+    int mrc = cc_get(c, &k, &v, MDB_SET_RANGE);
     if (mrc == MDB_NOTFOUND)
         return damaged(c->ix, "%s: the sentinel is missing", c->db.name);
     if (mrc)
-        return mdb_error(c->ix, mrc, "seek");
-    mrc = mdb_cursor_get(c->cur, &pk, &pv, MDB_PREV);
+        return cc_error(c, mrc, "seek");
+    mrc = cc_get(c, &pk, &pv, MDB_PREV);
     bool have_prev = mrc == 0;
     if (mrc && mrc != MDB_NOTFOUND)
-        return mdb_error(c->ix, mrc, "seek");
+        return cc_error(c, mrc, "seek");
     int rc = verify_entry(c->ix, &c->db, have_prev ? &pk : NULL, &k, &v);
     if (rc)
         return rc;
@@ -618,9 +1052,9 @@ static int cc_seek(struct ccur *c, const void *key, size_t len)
                        key_hex(hex, sizeof(hex), k.mv_data, k.mv_size));
     /* back to the entry found */
     MDB_val k2, v2;
-    mrc = mdb_cursor_get(c->cur, &k2, &v2, have_prev ? MDB_NEXT : MDB_FIRST);
+    mrc = cc_get(c, &k2, &v2, have_prev ? MDB_NEXT : MDB_FIRST);
     if (mrc)
-        return mdb_error(c->ix, mrc, "seek");
+        return cc_error(c, mrc, "seek");
     if (k2.mv_size != k.mv_size || k2.mv_data != k.mv_data)
         return damaged(c->ix, "%s: the cursor does not come back to entry %s", c->db.name,
                        key_hex(hex, sizeof(hex), k.mv_data, k.mv_size));
@@ -632,11 +1066,11 @@ static int cc_seek(struct ccur *c, const void *key, size_t len)
 static int cc_first(struct ccur *c)
 {
     MDB_val k, v;
-    int mrc = mdb_cursor_get(c->cur, &k, &v, MDB_FIRST);
+    int mrc = cc_get(c, &k, &v, MDB_FIRST);
     if (mrc == MDB_NOTFOUND)
         return damaged(c->ix, "%s: the sentinel is missing", c->db.name);
     if (mrc)
-        return mdb_error(c->ix, mrc, "read");
+        return cc_error(c, mrc, "read");
     int rc = verify_entry(c->ix, &c->db, NULL, &k, &v);
     if (rc == LTL_OK)
         cc_set(c, NULL, &k, &v);
@@ -647,11 +1081,11 @@ static int cc_first(struct ccur *c)
 static int cc_next(struct ccur *c)
 {
     MDB_val cur = c->k, k, v;
-    int mrc = mdb_cursor_get(c->cur, &k, &v, MDB_NEXT);
+    int mrc = cc_get(c, &k, &v, MDB_NEXT);
     if (mrc == MDB_NOTFOUND)
         return damaged(c->ix, "%s: the sentinel is missing", c->db.name);
     if (mrc)
-        return mdb_error(c->ix, mrc, "read");
+        return cc_error(c, mrc, "read");
     char hex[40];
     if (key_cmp(k.mv_data, k.mv_size, cur.mv_data, cur.mv_size) <= 0)
         return damaged(c->ix, "%s: entry %s is out of order", c->db.name,
@@ -667,21 +1101,21 @@ static int cc_next(struct ccur *c)
 static int cc_back(struct ccur *c)
 {
     MDB_val k, v, pk, pv;
-    int mrc = mdb_cursor_get(c->cur, &k, &v, MDB_PREV);
+    int mrc = cc_get(c, &k, &v, MDB_PREV);
     if (mrc)
         return mrc == MDB_NOTFOUND ? damaged(c->ix, "%s: an entry before the first", c->db.name)
-                                   : mdb_error(c->ix, mrc, "read");
-    mrc = mdb_cursor_get(c->cur, &pk, &pv, MDB_PREV);
+                                   : cc_error(c, mrc, "read");
+    mrc = cc_get(c, &pk, &pv, MDB_PREV);
     bool have_prev = mrc == 0;
     if (mrc && mrc != MDB_NOTFOUND)
-        return mdb_error(c->ix, mrc, "read");
+        return cc_error(c, mrc, "read");
     int rc = verify_entry(c->ix, &c->db, have_prev ? &pk : NULL, &k, &v);
     if (rc)
         return rc;
     MDB_val k2, v2;
-    mrc = mdb_cursor_get(c->cur, &k2, &v2, have_prev ? MDB_NEXT : MDB_FIRST);
+    mrc = cc_get(c, &k2, &v2, have_prev ? MDB_NEXT : MDB_FIRST);
     if (mrc)
-        return mdb_error(c->ix, mrc, "read");
+        return cc_error(c, mrc, "read");
     if (k2.mv_data != k.mv_data)
         return damaged(c->ix, "%s: the cursor does not come back", c->db.name);
     cc_set(c, have_prev ? &pk : NULL, &k, &v);
@@ -729,7 +1163,7 @@ static int cput(struct ltl__index *ix, MDB_txn *txn, unsigned char tag, const vo
                 size_t klen, const void *payload, size_t plen)
 {
     struct ccur c;
-    int rc = cc_open(&c, ix, txn, tag);
+    int rc = cc_open(&c, ix, txn, NULL, tag);
     struct entry_copy *next = NULL;
     ltl__buf val = {0};
     if (rc)
@@ -784,7 +1218,7 @@ static int cdel(struct ltl__index *ix, MDB_txn *txn, unsigned char tag, const vo
                 size_t klen)
 {
     struct ccur c;
-    int rc = cc_open(&c, ix, txn, tag);
+    int rc = cc_open(&c, ix, txn, NULL, tag);
     struct entry_copy *next = NULL;
     ltl__buf val = {0};
     unsigned char prev[ANY_KEY_MAX];
@@ -1137,11 +1571,11 @@ static bool key_is(const MDB_val *k, const char *name)
 }
 
 /* Read the whole meta database (every entry checked) into *m. */
-static int meta_read(struct ltl__index *ix, MDB_txn *txn, struct meta *m)
+static int meta_read(struct ltl__index *ix, const struct pr_view *view, struct meta *m)
 {
     memset(m, 0, sizeof(*m));
     struct ccur c;
-    int rc = cc_open(&c, ix, txn, TAG_META);
+    int rc = cc_open(&c, ix, NULL, view, TAG_META);
     if (rc)
         return rc;
     char hex[40];
@@ -1240,12 +1674,12 @@ static int run_put(struct ltl__index *ix, MDB_txn *txn, const struct run *r)
 /* Load the stored dictionary into d: every paths entry checked; sealed paths
  * named when open_names (the key of their tokens), else only their ids kept out
  * of reach of new paths. *entries: paths entries. */
-static int dict_load(struct ltl__index *ix, MDB_txn *txn, struct dict *d, bool open_names,
-                     uint64_t *entries, uint64_t *sealed_entries)
+static int dict_load(struct ltl__index *ix, const struct pr_view *view, struct dict *d,
+                     bool open_names, uint64_t *entries, uint64_t *sealed_entries)
 {
     struct ccur c;
     ltl__buf name = {0};
-    int rc = cc_open(&c, ix, txn, TAG_PATHS);
+    int rc = cc_open(&c, ix, NULL, view, TAG_PATHS);
     if (rc)
         return rc;
     d->next_id = 1;
@@ -1283,30 +1717,6 @@ static int dict_load(struct ltl__index *ix, MDB_txn *txn, struct dict *d, bool o
 
 /* ---- the data file --------------------------------------------------------------- */
 
-static uint64_t fd_size(int fd)
-{
-    struct stat st;
-    return fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
-}
-
-/* The last page LMDB may read is inside the file (a damaged page number in a
- * meta page would make it read past the end: SIGBUS). */
-static int pages_in_file(struct ltl__index *ix)
-{
-    MDB_envinfo info;
-    if (mdb_env_info(ix->env, &info) != 0)
-        return LTL_OK;
-    uint64_t need = ((uint64_t)info.me_last_pgno + 1) * ix->psize;
-    if (need <= atomic_load(&ix->file_size))
-        return LTL_OK;
-    uint64_t size = fd_size(ix->fd); /* it grew since */
-    atomic_store(&ix->file_size, size);
-    if (need > size)
-        return damaged(ix, "its last page %zu lies past the end of data.mdb (%llu bytes)",
-                       info.me_last_pgno, (unsigned long long)size);
-    return LTL_OK;
-}
-
 /* Writer: keep FILE_SLACK bytes after the last page. */
 static void keep_slack(struct ltl__index *ix)
 {
@@ -1320,36 +1730,72 @@ static void keep_slack(struct ltl__index *ix)
     atomic_store(&ix->file_size, size);
 }
 
-/* LMDB's two meta pages, as LMDB 0.9 lays them out (page header of 16 bytes,
- * then magic, version, address, map size, the free and main databases' records
- * of 48 bytes each, the last page, the transaction id): each one LMDB may pick
- * must name pages inside the file and the page size in use. Another layout
- * (another LMDB) is left to LMDB's own checks. */
-#define LMDB_MAGIC        0xBEEFC0DEu
-#define LMDB_DATA_VERSION 1u
-
-static int meta_pages_check(struct ltl__index *ix)
+/* Before LMDB opens the file: its two meta pages (LMDB 0.9's layout: page header
+ * of 16 bytes, then magic, version, address, map size, the free and main
+ * databases' records of 48 bytes each, the last page, the transaction id) name
+ * the same page size and pages inside the file: LMDB maps the file by them and
+ * would fault on a damaged one. Another layout is left to LMDB's own checks. */
+static int meta_pages_check(struct ltl__index *ix, const char *path)
 {
-    uint64_t size = atomic_load(&ix->file_size);
-    for (int m = 0; m < 2; m++) {
-        unsigned char page[160];
-        if (pread(ix->fd, page, sizeof(page), (off_t)(m * ix->psize)) != (ssize_t)sizeof(page))
-            return damaged(ix, "data.mdb is too short for its meta pages");
-        uint32_t magic, version, psize;
-        memcpy(&magic, page + 16, 4);
-        memcpy(&version, page + 20, 4);
-        if (magic != LMDB_MAGIC || version != LMDB_DATA_VERSION)
-            continue;
-        uint64_t last, free_root, main_root;
-        memcpy(&psize, page + 40, 4);
-        memcpy(&free_root, page + 40 + 40, 8);
-        memcpy(&main_root, page + 88 + 40, 8);
-        memcpy(&last, page + 136, 8);
-        if (psize != ix->psize || last > size / ix->psize ||
-            (free_root != UINT64_MAX && free_root > last) ||
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return LTL_OK; /* none yet, or LMDB says why */
+    uint64_t size = fd_size(fd);
+    unsigned char page[2][160];
+    uint32_t psize = 0;
+    int rc = LTL_OK;
+    for (int m = 0; m < 2 && rc == LTL_OK; m++) {
+        off_t at = m ? (off_t)psize : 0;
+        if (pread(fd, page[m], sizeof(page[m]), at) != (ssize_t)sizeof(page[m])) {
+            rc = size == 0 ? LTL_OK : damaged(ix, "data.mdb is too short for its meta pages");
+            break;
+        }
+        const unsigned char *meta = page[m] + PAGE_HDR;
+        if (u32_at(meta) != LMDB_MAGIC || u32_at(meta + 4) != LMDB_DATA_VERSION)
+            break; /* not an LMDB file of this version: LMDB says so */
+        uint32_t ps = u32_at(meta + 24);
+        uint64_t last = u64_at(meta + 120), free_root = u64_at(meta + 24 + 40),
+                 main_root = u64_at(meta + 72 + 40);
+        if ((m == 0 && (ps < 512 || ps > 65536 || (ps & (ps - 1)))) || (m == 1 && ps != psize) ||
+            (last + 1) * ps > size || (free_root != UINT64_MAX && free_root > last) ||
             (main_root != UINT64_MAX && main_root > last))
-            return damaged(ix, "meta page %d of data.mdb is damaged", m);
+            rc = damaged(ix, "meta page %d of data.mdb is damaged", m);
+        psize = ps;
     }
+    (void)close(fd);
+    return rc;
+}
+
+/* Where LMDB mapped the data file (read snapshots read its pages there): the
+ * mapping of this file's device and inode in /proc/self/maps. Again after LMDB
+ * maps it anew (a larger map). */
+static int map_find(struct ltl__index *ix)
+{
+    struct stat st;
+    if (fstat(ix->fd, &st) < 0)
+        return ltl__err_sys(errno, "stat %s/data.mdb", ix->dir);
+    FILE *f = fopen("/proc/self/maps", "re");
+    if (!f)
+        return ltl__err_sys(errno, "open /proc/self/maps");
+    char line[4352];
+    uintptr_t found = 0;
+    size_t len = 0;
+    while (fgets(line, sizeof(line), f)) {
+        unsigned long lo, hi, off, inode;
+        unsigned maj, min;
+        if (sscanf(line, "%lx-%lx %*s %lx %x:%x %lu", &lo, &hi, &off, &maj, &min, &inode) == 6 &&
+            off == 0 && inode == (unsigned long)st.st_ino && maj == major(st.st_dev) &&
+            min == minor(st.st_dev) && hi - lo >= len) {
+            found = lo;
+            len = hi - lo;
+        }
+    }
+    (void)fclose(f);
+    if (!found)
+        return ltl__errf(LTL_EIO, "index: the map of %s/data.mdb is not in /proc/self/maps",
+                         ix->dir);
+    atomic_store(&ix->map, found);
+    atomic_store(&ix->map_len, len);
     return LTL_OK;
 }
 
@@ -1383,38 +1829,145 @@ static void tighten(const char *path, mode_t want)
         (void)chmod(path, want);
 }
 
+/* Begin a read transaction and its view of the pages (again when a commit
+ * reused the meta page it picked). */
+static int read_begin(struct ltl__index *ix, MDB_txn **txn, struct pr_view *view, bool full)
+{
+    for (int attempt = 0;; attempt++) {
+        int mrc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
+        if (mrc == MDB_MAP_RESIZED) {
+            /* the writer grew the map: adopt its size (LMDB maps the file anew) */
+            mdb_env_set_mapsize(ix->env, 0);
+            int rc = map_find(ix);
+            if (rc) {
+                *txn = NULL;
+                return rc;
+            }
+            mrc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, txn);
+        }
+        if (mrc) {
+            *txn = NULL;
+            return mdb_error(ix, mrc, "begin a read");
+        }
+        int rc = pr_view_begin(view, ix, *txn);
+        view->full = full;
+        if (rc != VIEW_AGAIN || attempt == 100)
+            return rc;
+        mdb_txn_abort(*txn);
+        *txn = NULL;
+    }
+}
+
 struct open_args {
     struct ltl__index *ix;
     MDB_txn *txn;
     const char *dir;
+    struct pr_view view;
+    struct meta m;
+    bool fresh;      /* nothing committed yet */
+    bool same_key;   /* the tokens are of this handle's key */
+    uint64_t sealed; /* paths entries of sealed records */
 };
 
-/* Inside the guard: the databases, meta, and for a writer the dictionary and the
- * postings' sentinel, all checked. */
-static int open_txn(void *arg)
+/* Everything read at open, in a read transaction over our page reader, each
+ * entry checked: meta; for a writer also the paths (its dictionary) and the
+ * postings' end. */
+static int open_check(void *arg)
 {
     struct open_args *a = arg;
     struct ltl__index *ix = a->ix;
-    struct meta m = {0};
+    int rc = read_begin(ix, &a->txn, &a->view, true);
+    if (rc == LTL_ENOTFOUND) {
+        a->fresh = true;
+        return ix->writable ? LTL_OK : ltl__errf(LTL_ENOTFOUND, "the index at %s is empty", a->dir);
+    }
+    if (rc)
+        return rc;
+    /* LMDB's handles of the databases, which the view found sound */
+    int mrc;
+    if ((mrc = mdb_dbi_open(a->txn, "meta", 0, &ix->meta)) ||
+        (mrc = mdb_dbi_open(a->txn, "paths", 0, &ix->paths)) ||
+        (mrc = mdb_dbi_open(a->txn, "post", 0, &ix->post)))
+        return mdb_error(ix, mrc, "open the databases");
+    if ((rc = meta_read(ix, &a->view, &a->m)))
+        return rc;
+    struct meta *m = &a->m;
+    if (!m->have_version || m->version != LTL__INDEX_VERSION)
+        return m->have_version ? ltl__errf(LTL_EVERSION, "index version %llu, this ltl builds %d",
+                                           (unsigned long long)m->version, LTL__INDEX_VERSION)
+                               : damaged(ix, "meta: no version");
+    const char *mine = ix->patterns ? ix->patterns : "";
+    const char *stored = m->rules ? m->rules : "";
+    if (!ix->writable) {
+        /* readers go by the rules the index was built with */
+        ltl__free(ix->patterns);
+        ix->patterns = m->rules;
+        m->rules = NULL;
+        return LTL_OK;
+    }
+    if (strcmp(stored, mine) != 0) {
+        /* built for other rules: its postings are not those the configuration asks for */
+        return ltl__errf(LTL_EVERSION, "index built for index.paths=\"%s\", now \"%s\"", stored,
+                         mine);
+    }
+    /* the writer: its dictionary, the tokens' key, the postings' end */
+    a->same_key = ix->have_key && m->have_token_key && m->token_key == ix->key_id;
+    uint64_t entries;
+    if ((rc = dict_load(ix, &a->view, &ix->dict, a->same_key, &entries, &a->sealed)))
+        return rc;
+    if (ix->have_key && !a->same_key && (m->have_token_key || m->opaque || a->sealed))
+        return m->have_token_key
+                   ? ltl__errf(LTL_EVERSION,
+                               "its encrypted values are tokens of read key %08x, not of "
+                               "keys.read %08x",
+                               m->token_key, ix->key_id)
+                   : ltl__errf(LTL_EVERSION,
+                               "it holds encrypted records it could not index; keys.read %08x "
+                               "can",
+                               ix->key_id);
+    struct ccur c;
+    if ((rc = cc_open(&c, ix, a->txn, &a->view, TAG_POST)))
+        return rc;
+    if ((rc = cc_seek(&c, sentinel, 1)) == LTL_OK && !c.end)
+        rc = damaged(ix, "postings: an entry after the sentinel");
+    if (rc)
+        return rc;
+    /* as many entries as the runs account for (LMDB's count lives in another page) */
+    uint64_t run_entries = 0;
+    for (size_t i = 0; i < m->nruns; i++)
+        run_entries += m->runs[i].entries;
+    if (a->view.post.entries != run_entries + 1)
+        return damaged(ix, "postings: %llu entries, the runs account for %llu",
+                       (unsigned long long)a->view.post.entries - 1,
+                       (unsigned long long)run_entries);
+    if (a->view.paths.entries != entries + 1)
+        return damaged(ix, "paths: %llu entries, %llu readable",
+                       (unsigned long long)a->view.paths.entries - 1, (unsigned long long)entries);
+    return LTL_OK;
+}
+
+/* The writer's changes at open (a new index; the tokens' key), in a write
+ * transaction on pages open_check read whole. */
+static int open_write(void *arg)
+{
+    struct open_args *a = arg;
+    struct ltl__index *ix = a->ix;
+    struct meta *m = &a->m;
+    bool set_key = !a->fresh && ix->have_key && !a->same_key;
+    bool drop_key = !a->fresh && !ix->have_key && m->have_token_key;
+    if (!a->fresh && !set_key && !drop_key)
+        return LTL_OK;
     int rc = LTL_OK, mrc;
-    MDB_envinfo info;
-    mdb_env_info(ix->env, &info);
-    bool fresh = info.me_last_pgno <= 1; /* nothing was ever committed */
-    if ((mrc = mdb_txn_begin(ix->env, NULL, ix->writable ? 0 : MDB_RDONLY, &a->txn))) {
+    if ((mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn))) {
         a->txn = NULL;
         return mdb_error(ix, mrc, "begin");
     }
-    unsigned flags = ix->writable && fresh ? MDB_CREATE : 0;
-    if ((mrc = mdb_dbi_open(a->txn, "meta", flags, &ix->meta)) ||
-        (mrc = mdb_dbi_open(a->txn, "paths", flags, &ix->paths)) ||
-        (mrc = mdb_dbi_open(a->txn, "post", flags, &ix->post))) {
-        if (mrc == MDB_NOTFOUND && fresh)
-            return ltl__errf(LTL_ENOTFOUND, "the index at %s is empty", a->dir);
-        return mrc == MDB_NOTFOUND ? damaged(ix, "a database of the environment is missing")
-                                   : mdb_error(ix, mrc, "open the databases");
-    }
-    if (ix->writable && fresh) {
-        /* a new index: the sentinels, version, rules, the tokens' key */
+    if (a->fresh) {
+        /* a new index: the databases, their sentinels, version, rules, the tokens' key */
+        if ((mrc = mdb_dbi_open(a->txn, "meta", MDB_CREATE, &ix->meta)) ||
+            (mrc = mdb_dbi_open(a->txn, "paths", MDB_CREATE, &ix->paths)) ||
+            (mrc = mdb_dbi_open(a->txn, "post", MDB_CREATE, &ix->post)))
+            return mdb_error(ix, mrc, "create the databases");
         if ((rc = sentinel_put(ix, a->txn, TAG_META)) ||
             (rc = sentinel_put(ix, a->txn, TAG_PATHS)) ||
             (rc = sentinel_put(ix, a->txn, TAG_POST)) ||
@@ -1422,105 +1975,21 @@ static int open_txn(void *arg)
             (rc = meta_put_rules(ix, a->txn)) ||
             (ix->have_key && (rc = meta_put_token_key(ix, a->txn))))
             return rc;
-    }
-    if ((rc = meta_read(ix, a->txn, &m)))
-        goto out;
-    if (!m.have_version || m.version != LTL__INDEX_VERSION) {
-        rc = m.have_version ? ltl__errf(LTL_EVERSION, "index version %llu, this ltl builds %d",
-                                        (unsigned long long)m.version, LTL__INDEX_VERSION)
-                            : damaged(ix, "meta: no version");
-        goto out;
-    }
-    const char *mine = ix->patterns ? ix->patterns : "";
-    const char *stored = m.rules ? m.rules : "";
-    if (ix->writable && strcmp(stored, mine) != 0) {
-        /* built for other rules: its postings are not those the configuration asks for */
-        rc =
-            ltl__errf(LTL_EVERSION, "index built for index.paths=\"%s\", now \"%s\"", stored, mine);
-        goto out;
-    }
-    if (!ix->writable) {
-        /* readers go by the rules the index was built with */
-        ltl__free(ix->patterns);
-        ix->patterns = m.rules;
-        m.rules = NULL;
-        goto out;
-    }
-    /* the writer: the tokens' key */
-    bool same_key = ix->have_key && m.have_token_key && m.token_key == ix->key_id;
-    uint64_t entries, sealed_entries;
-    if ((rc = dict_load(ix, a->txn, &ix->dict, same_key, &entries, &sealed_entries)))
-        goto out;
-    if (ix->have_key && !same_key) {
-        if (m.have_token_key || m.opaque || sealed_entries) {
-            rc = m.have_token_key
-                     ? ltl__errf(LTL_EVERSION,
-                                 "its encrypted values are tokens of read key %08x, not of "
-                                 "keys.read %08x",
-                                 m.token_key, ix->key_id)
-                     : ltl__errf(LTL_EVERSION,
-                                 "it holds encrypted records it could not index; keys.read "
-                                 "%08x can",
-                                 ix->key_id);
-            goto out;
-        }
+    } else if (set_key) {
         /* plaintext records only so far: from now on, tokens of this key */
         if ((rc = meta_put_token_key(ix, a->txn)))
-            goto out;
-    } else if (!ix->have_key && m.have_token_key) {
+            return rc;
+    } else {
         /* without the key, sealed records are indexed by topic only: a reader with
          * the key must no longer take the tokens for all of them */
         if ((rc = cdel(ix, a->txn, TAG_META, "tkey", 4)) ||
-            (!m.opaque && (rc = meta_put_u64(ix, a->txn, "opaque", 1))))
-            goto out;
-        m.opaque = true;
+            (!m->opaque && (rc = meta_put_u64(ix, a->txn, "opaque", 1))))
+            return rc;
+        m->opaque = true;
     }
-    /* the postings: the sentinel in its place after the last entry, and as many
-     * entries as the runs account for (LMDB's count lives in another page) */
-    struct ccur c;
-    if ((rc = cc_open(&c, ix, a->txn, TAG_POST)))
-        goto out;
-    rc = cc_seek(&c, sentinel, 1);
-    if (rc == LTL_OK && !c.end)
-        rc = damaged(ix, "postings: an entry after the sentinel");
-    cc_close(&c);
-    if (rc)
-        goto out;
-    MDB_stat st;
-    uint64_t run_entries = 0;
-    for (size_t i = 0; i < m.nruns; i++)
-        run_entries += m.runs[i].entries;
-    if (mdb_stat(a->txn, ix->post, &st) == 0 && st.ms_entries != run_entries + 1) {
-        rc = damaged(ix, "postings: %zu entries, the runs account for %llu", st.ms_entries - 1,
-                     (unsigned long long)run_entries);
-        goto out;
-    }
-    if (mdb_stat(a->txn, ix->paths, &st) == 0 && st.ms_entries != entries + 1) {
-        rc = damaged(ix, "paths: %zu entries, %llu readable", st.ms_entries - 1,
-                     (unsigned long long)entries);
-        goto out;
-    }
-    ix->hwm = m.hwm;
-    ix->opaque = m.opaque;
-    ix->dict.capped = ix->dict.capped_logged = m.capped;
-    ix->runs = m.runs;
-    ix->nruns = m.nruns;
-    ix->runs_cap = m.runs_cap;
-    m.runs = NULL;
     mrc = mdb_txn_commit(a->txn);
     a->txn = NULL;
-    if (mrc)
-        rc = mdb_error(ix, mrc, "commit");
-out:
-    meta_free(&m);
-    if (rc == LTL_OK && a->txn) {
-        /* a reader: committing (not aborting) keeps the database handles opened in it */
-        mrc = mdb_txn_commit(a->txn);
-        a->txn = NULL;
-        if (mrc)
-            rc = mdb_error(ix, mrc, "commit");
-    }
-    return rc;
+    return mrc ? mdb_error(ix, mrc, "commit") : LTL_OK;
 }
 
 int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
@@ -1536,7 +2005,7 @@ int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
     ix->dict.log = log;
     ix->fd = -1;
     int rc = LTL_OK, mrc;
-    struct open_args a = {ix, NULL, dir};
+    struct open_args a = {.ix = ix, .dir = dir};
     ix->writable = writable;
     ix->log = log;
     if (!(ix->dir = ltl__strdup(dir)) ||
@@ -1586,6 +2055,8 @@ int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
         tighten(path, 0600);
     }
     snprintf(path, sizeof(path), "%s/data.mdb", dir);
+    if ((rc = meta_pages_check(ix, path)))
+        goto fail;
     size_t map = MAP_MIN;
     if (stat(path, &st) == 0 && (size_t)st.st_size * 2 > map)
         map = (size_t)st.st_size * 2;
@@ -1613,18 +2084,38 @@ int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
     }
     ix->psize = est.ms_psize;
     atomic_store(&ix->file_size, fd_size(ix->fd));
-    if ((rc = meta_pages_check(ix)) || (rc = pages_in_file(ix)))
+    if ((rc = map_find(ix)))
         goto fail;
-    rc = guarded(ix, open_txn, &a);
-    if (a.txn)
-        mdb_txn_abort(a.txn);
+    rc = guarded(ix, open_check, &a);
+    if (a.txn) {
+        /* committing a read transaction (not aborting) keeps the database handles */
+        mrc = mdb_txn_commit(a.txn);
+        a.txn = NULL;
+        if (mrc && rc == LTL_OK)
+            rc = mdb_error(ix, mrc, "commit");
+    }
+    if (rc == LTL_OK && writable) {
+        rc = guarded(ix, open_write, &a);
+        if (a.txn)
+            mdb_txn_abort(a.txn);
+    }
     if (rc)
         goto fail;
-    if (writable)
+    if (writable) {
+        ix->hwm = a.m.hwm;
+        ix->opaque = a.m.opaque;
+        ix->dict.capped = ix->dict.capped_logged = a.m.capped;
+        ix->runs = a.m.runs;
+        ix->nruns = a.m.nruns;
+        ix->runs_cap = a.m.runs_cap;
+        a.m.runs = NULL;
         keep_slack(ix);
+    }
+    meta_free(&a.m);
     *out = ix;
     return LTL_OK;
 fail:
+    meta_free(&a.m);
     ltl__index_close(ix);
     return rc;
 }
@@ -1659,12 +2150,25 @@ static int clear_txn(void *arg)
 {
     struct clear_args *a = arg;
     struct ltl__index *ix = a->ix;
+    /* dropping the databases frees every page of them: LMDB reads them all, so we
+     * read them all first (a damaged index is rebuilt from a new file instead) */
+    MDB_txn *rtxn = NULL;
+    struct pr_view view;
+    int rc = read_begin(ix, &rtxn, &view, true);
+    if (rc == LTL_OK && !(rc = pr_walk_all(&view, &view.free_db, true)) &&
+        !(rc = pr_walk_all(&view, &view.main_db, false)) &&
+        !(rc = pr_walk_all(&view, &view.meta, false)) &&
+        !(rc = pr_walk_all(&view, &view.paths, false)))
+        rc = pr_walk_all(&view, &view.post, false);
+    if (rtxn)
+        mdb_txn_abort(rtxn);
+    if (rc)
+        return rc;
     int mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn);
     if (mrc) {
         a->txn = NULL;
         return mdb_error(ix, mrc, "begin");
     }
-    int rc = LTL_OK;
     if ((mrc = mdb_drop(a->txn, ix->post, 0)) || (mrc = mdb_drop(a->txn, ix->paths, 0)) ||
         (mrc = mdb_drop(a->txn, ix->meta, 0)))
         return mdb_error(ix, mrc, "clear");
@@ -2277,9 +2781,10 @@ static void heap_down(struct pcur **h, size_t n, size_t i)
 
 /* How the merged postings of a commit go out. */
 enum write_mode {
-    W_APPEND, /* a fresh run: keys above every key there, MDB_APPEND */
-    W_UPSERT, /* the active run: each value's last block extended, new blocks inserted */
-    W_CHECK,  /* verify: compared with the run's entries, nothing written */
+    W_APPEND,    /* a fresh run: keys above every key there, MDB_APPEND */
+    W_UPSERT,    /* the active run: each value's last block extended, new blocks inserted */
+    W_CHECK,     /* verify: compared with the run's entries, nothing written */
+    W_PREFLIGHT, /* the reads of W_UPSERT over the committed pages (checked whole) */
 };
 
 struct ltl__index_check;
@@ -2329,6 +2834,10 @@ static int put_block(struct writing *w)
         w->block_existed = false;
         return rc;
     }
+    if (w->mode == W_PREFLIGHT) {
+        w->block_existed = false;
+        return LTL_OK;
+    }
     MDB_val pk = {w->pred_len, w->pred};
     int rc = make_value(&w->val, TAG_POST, w->have_pred ? &pk : NULL, w->key, klen, w->block,
                         w->block_len);
@@ -2377,7 +2886,7 @@ static int value_begin(struct writing *w, const unsigned char *key, size_t len)
     w->block_existed = false;
     w->inserted = false;
     w->block_len = 0;
-    if (w->mode != W_UPSERT)
+    if (w->mode != W_UPSERT && w->mode != W_PREFLIGHT)
         return LTL_OK;
     /* the entry after the value's blocks: the first key above prefix + FF FF FF FF */
     memset(w->key + w->prefix_len, 0xff, 4);
@@ -2530,6 +3039,7 @@ struct commit_args {
     struct path_write *pw;
     size_t npw;
     struct writing *w;
+    uint64_t txnid; /* of the snapshot preflight read */
 };
 
 /* Inside the guard: one attempt at the commit. */
@@ -2543,7 +3053,12 @@ static int commit_txn(void *arg)
         w->txn = NULL;
         return mdb_error(ix, mrc, "begin");
     }
-    if ((rc = cc_open(&w->cc, ix, w->txn, TAG_POST)))
+    /* the transaction continues the snapshot preflight read (LMDB picks its meta
+     * page by the higher id, a read by the lock file's: a damaged id tells) */
+    if (mdb_txn_id(w->txn) != a->txnid + 1)
+        return damaged(ix, "meta: the write transaction %zu does not follow %llu",
+                       mdb_txn_id(w->txn), (unsigned long long)a->txnid);
+    if ((rc = cc_open(&w->cc, ix, w->txn, NULL, TAG_POST)))
         return rc;
     if (w->mode == W_APPEND) {
         /* the run's keys go after every key there: take the sentinel off the end (linked
@@ -2595,6 +3110,65 @@ static int commit_txn(void *arg)
     return LTL_OK;
 }
 
+/* Before a write transaction: read, with our page reader and every node of each
+ * page checked, the pages LMDB will read and change in it: its free list and
+ * main database (changed by every commit), meta, the paths entries written,
+ * and the postings' pages the writing seeks (the end, and the leaf before it
+ * which a deletion there may merge with; or each value's place in the active
+ * run). LMDB then only ever touches pages whose every field is sane. */
+static int preflight(struct commit_args *a, uint64_t *txnid)
+{
+    struct ltl__index *ix = a->ix;
+    MDB_txn *txn = NULL;
+    struct pr_view view;
+    struct writing *w = NULL;
+    int rc = read_begin(ix, &txn, &view, true);
+    if (rc == LTL_ENOTFOUND)
+        rc = damaged(ix, "its databases are gone");
+    if (rc == LTL_OK)
+        *txnid = view.txnid;
+    if (rc == LTL_OK && !(rc = pr_walk_all(&view, &view.free_db, true)) &&
+        !(rc = pr_walk_all(&view, &view.main_db, false)))
+        rc = pr_walk_all(&view, &view.meta, false);
+    struct ccur c;
+    if (rc == LTL_OK && (rc = cc_open(&c, ix, NULL, &view, TAG_PATHS)) == LTL_OK) {
+        for (size_t i = 0; i < a->npw && rc == LTL_OK; i++) {
+            unsigned char kbuf[ANY_KEY_MAX];
+            MDB_val k = path_key(ix, kbuf, a->pw[i].name, a->pw[i].info.len, a->pw[i].info.sealed);
+            rc = cc_seek(&c, k.mv_data, k.mv_size);
+        }
+    }
+    if (rc == LTL_OK && !(w = ltl__calloc(1, sizeof(*w))))
+        rc = ltl__errf(LTL_ENOMEM, "out of memory");
+    if (rc == LTL_OK && (rc = cc_open(&w->cc, ix, NULL, &view, TAG_POST)) == LTL_OK) {
+        w->ix = ix;
+        w->run = a->run;
+        w->run_len = vr_put(w->key, a->run->id);
+        if (a->append) {
+            /* the end, and the leaf before the one it is on */
+            if ((rc = cc_seek(&w->cc, sentinel, 1)) == LTL_OK) {
+                const unsigned char *leaf = w->cc.pr.st[w->cc.pr.top].page;
+                MDB_val k, v;
+                int mrc;
+                while ((mrc = cc_get(&w->cc, &k, &v, MDB_PREV)) == 0 &&
+                       w->cc.pr.st[w->cc.pr.top].page == leaf)
+                    ;
+                if (mrc && mrc != MDB_NOTFOUND)
+                    rc = mrc;
+            }
+        } else {
+            w->mode = W_PREFLIGHT;
+            rc = write_parts(w, a->parts, a->n);
+        }
+    }
+    if (w)
+        ltl__buf_free(&w->succ.payload);
+    ltl__free(w);
+    if (txn)
+        mdb_txn_abort(txn);
+    return rc;
+}
+
 /* One attempt at the commit; *out_mrc: the LMDB code of a failure. */
 static int commit_once(struct commit_args *a, int *out_mrc)
 {
@@ -2607,7 +3181,9 @@ static int commit_once(struct commit_args *a, int *out_mrc)
     w->run_len = vr_put(w->key, a->run->id);
     a->w = w;
     last_mdb_rc = 0;
-    int rc = guarded(a->ix, commit_txn, a);
+    int rc = preflight(a, &a->txnid);
+    if (rc == LTL_OK)
+        rc = guarded(a->ix, commit_txn, a);
     if (w->txn)
         mdb_txn_abort(w->txn); /* and its cursors */
     *out_mrc = rc ? last_mdb_rc : 0;
@@ -2781,9 +3357,10 @@ int ltl__index_commit(struct ltl__index *ix, struct ltl__index_part *const *part
 
 struct ltl__index_snap {
     struct ltl__index *ix;
-    MDB_txn *txn;
-    struct meta m; /* hwm, runs, marks, as of the snapshot */
-    int values;    /* LTL__INDEX_VALUES_* */
+    MDB_txn *txn;        /* keeps the snapshot's pages from being reused */
+    struct pr_view view; /* which we read ourselves */
+    struct meta m;       /* hwm, runs, marks, as of the snapshot */
+    int values;          /* LTL__INDEX_VALUES_* */
     /* cursors kept with the snapshot (a guarded call that fails leaves them here) */
     struct ccur post, paths;
 };
@@ -2803,15 +3380,6 @@ int ltl__index_snap_values(const struct ltl__index_snap *s)
     return s->values;
 }
 
-static int snap_meta(void *arg)
-{
-    struct ltl__index_snap *s = arg;
-    int rc = meta_read(s->ix, s->txn, &s->m);
-    if (rc == LTL_OK && (!s->m.have_version || s->m.version != LTL__INDEX_VERSION))
-        rc = damaged(s->ix, "meta: the version changed");
-    return rc;
-}
-
 int ltl__index_snap_begin(struct ltl__index_snap **out, struct ltl__index *ix)
 {
     struct ltl__index_snap *s = ltl__calloc(1, sizeof(*s));
@@ -2819,21 +3387,13 @@ int ltl__index_snap_begin(struct ltl__index_snap **out, struct ltl__index *ix)
     if (!s)
         return ltl__errf(LTL_ENOMEM, "out of memory");
     s->ix = ix;
-    int mrc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &s->txn);
-    if (mrc == MDB_MAP_RESIZED) {
-        /* the writer grew the map: adopt its size */
-        mdb_env_set_mapsize(ix->env, 0);
-        mrc = mdb_txn_begin(ix->env, NULL, MDB_RDONLY, &s->txn);
-    }
-    if (mrc) {
-        s->txn = NULL;
-        int rc = mdb_error(ix, mrc, "begin a read");
-        ltl__index_snap_end(s);
-        return rc;
-    }
-    int rc = pages_in_file(ix);
-    if (rc == LTL_OK)
-        rc = guarded(ix, snap_meta, s);
+    /* no LMDB code reads a page from here on: no guard needed */
+    int rc = read_begin(ix, &s->txn, &s->view, false);
+    if (rc == LTL_ENOTFOUND)
+        rc = damaged(ix, "its databases are gone");
+    if (rc == LTL_OK && (rc = meta_read(ix, &s->view, &s->m)) == LTL_OK &&
+        (!s->m.have_version || s->m.version != LTL__INDEX_VERSION))
+        rc = damaged(ix, "meta: the version changed");
     if (rc) {
         ltl__index_snap_end(s);
         return rc;
@@ -2879,7 +3439,7 @@ uint64_t ltl__index_snap_paths(const struct ltl__index_snap *s)
 /* A cursor of the snapshot, opened on first use. */
 static int snap_cursor(struct ltl__index_snap *s, struct ccur *c, unsigned char tag)
 {
-    return c->cur ? LTL_OK : cc_open(c, s->ix, s->txn, tag);
+    return c->paged ? LTL_OK : cc_open(c, s->ix, s->txn, &s->view, tag);
 }
 
 struct lookup_args {
@@ -2925,7 +3485,7 @@ int ltl__index_path_lookup(struct ltl__index_snap *s, const char *path, size_t l
     if (len > LTL__INDEX_PATH_MAX)
         return LTL_OK; /* never indexed */
     struct lookup_args a = {s, path, len, out};
-    return guarded(s->ix, lookup_txn, &a);
+    return lookup_txn(&a);
 }
 
 int ltl__index_token_key(const struct ltl__index_snap *s, const char *path, size_t len,
@@ -3060,7 +3620,7 @@ int ltl__index_scan(struct ltl__index_snap *s, uint32_t path, const void *key_lo
         return ltl__errf(LTL_EINVAL, "index: a lookup key is too long");
     struct scan_args a = {s,      path,   key_lo, key_hi, lo_len, hi_len, lo_incl, hi_incl,
                           seq_lo, seq_hi, limit,  0,      fn,     ctx,    NULL};
-    return guarded(s->ix, scan_txn, &a);
+    return scan_txn(&a);
 }
 
 /* ---- the list of paths ------------------------------------------------------------ */
@@ -3157,7 +3717,7 @@ int ltl__index_paths(struct ltl__index_snap *s, const char *prefix, size_t prefi
     if (prefix_len > LTL__INDEX_PATH_MAX)
         return LTL_OK; /* no indexed path is that long */
     struct paths_args a = {s, prefix, prefix_len, NULL, 0, 0};
-    int rc = guarded(s->ix, paths_txn, &a);
+    int rc = paths_txn(&a);
     if (rc == LTL_OK && a.n > 1)
         qsort(a.items, a.n, sizeof(*a.items), path_item_cmp);
     /* a path of both plaintext and sealed records: one line, the counts added */
@@ -3275,7 +3835,7 @@ static int check_begin_txn(void *arg)
     struct ltl__index_snap *s = c->snap;
     struct ltl__index *ix = c->ix;
     uint64_t entries, sealed_entries;
-    int rc = dict_load(ix, s->txn, &c->dict, c->tokens, &entries, &sealed_entries);
+    int rc = dict_load(ix, &s->view, &c->dict, c->tokens, &entries, &sealed_entries);
     if (rc)
         return rc;
     c->stats.entries = s->m.entries + entries;
@@ -3382,7 +3942,7 @@ int ltl__index_check_begin(struct ltl__index_check **out, struct ltl__index *ix)
     c->stats.runs = c->snap->m.nruns;
     c->stats.values = c->tokens;
     struct check_args a = {c, NULL, 0, NULL};
-    if ((rc = guarded(ix, check_begin_txn, &a))) {
+    if ((rc = check_begin_txn(&a))) {
         ltl__index_check_free(c);
         return rc;
     }
@@ -3475,7 +4035,7 @@ int ltl__index_check_run(struct ltl__index_check *c, size_t i, struct ltl__index
     w->run_len = vr_put(w->key, run->id);
     c->run = run;
     struct check_args a = {c, parts, n, w};
-    int rc = guarded(c->ix, check_run_txn, &a);
+    int rc = check_run_txn(&a);
     ltl__free(w);
     return rc;
 }

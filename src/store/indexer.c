@@ -928,7 +928,9 @@ int ltl__index_verify(struct ltl_db *db, ltl_verify_report *out)
         rc = ltl__index_check_begin(&chk, ix);
     uint64_t end = 0;
     if (rc == LTL_OK && (rc = ltl__log_end(db, &end)) == LTL_OK && ltl__index_check_hwm(chk) > end)
-        rc = ltl__errf(LTL_ECORRUPT, "index: damaged (it covers %llu records, the log has %llu)",
+        rc = ltl__errf(LTL_ECORRUPT,
+                       "index: damaged (it covers %llu records but the log has %llu: records "
+                       "were cut from the log, or the index is wrong)",
                        (unsigned long long)ltl__index_check_hwm(chk), (unsigned long long)end);
     if (rc == LTL_OK && cpu_count() > 1 && (rc = ltl__pool_new(&pool, cpu_count())))
         pool = NULL;
