@@ -432,12 +432,14 @@ static int mdb_error(struct ltl__index *ix, int mrc, const char *what)
 /* ---- guard ---------------------------------------------------------------------------
  * LMDB asserts some invariants of its pages (a branch page with fewer than two
  * keys, a leaf whose free space is negative, ...) and calls abort() after the
- * environment's assert callback. Ours jumps back to the guarded index call in
- * progress in this thread, which reports the damage. LMDB holds no lock during
- * a read, and a write transaction is aborted right after (which frees its
- * cursors), so only the transaction in progress is given up. Whatever a guarded
- * function opens lives in its argument, not in locals, so the caller can
- * release it after a jump. */
+ * environment's assert callback. In a read transaction (the one that opens the
+ * databases: LMDB reads the main database there) ours jumps back to the guarded
+ * call, which reports the damage: LMDB holds no lock during a read, so only the
+ * transaction in progress is given up. Write transactions are not guarded: LMDB
+ * links cursors on its stack into the transaction while it writes, and aborting
+ * after a jump would free them; the preflight (below) keeps damaged pages from
+ * them instead. Whatever a guarded function opens lives in its argument, not in
+ * locals, so the caller can release it after a jump. */
 
 static __thread sigjmp_buf *guard_at;
 static __thread char guard_msg[200];
@@ -526,13 +528,12 @@ static uint32_t check_own(unsigned char tag, const void *key, size_t klen, const
 
 #define LMDB_MAGIC        0xBEEFC0DEu
 #define LMDB_DATA_VERSION 1u
+#define LMDB_INTEGERKEY   0x08
 #define PAGE_HDR          16
 #define P_BRANCH          0x01
 #define P_LEAF            0x02
 #define P_OVERFLOW        0x04
 #define P_META            0x08
-#define P_LEAF2           0x20
-#define P_SUBP            0x40
 #define F_BIGDATA         0x01
 #define F_SUBDATA         0x02
 #define NODE_HDR          8
@@ -560,7 +561,31 @@ struct pr_view {
     uint64_t txnid;
     struct pr_db free_db, main_db, meta, paths, post;
     bool full; /* check every node of a page visited, not only those used */
+    /* preflight: the pages the free list lists (sorted); a page in use among them is
+     * damage (a meta page whose root leads into an older tree LMDB would overwrite) */
+    uint64_t *free_pages;
+    size_t nfree;
 };
+
+static bool pr_listed_free(const struct pr_view *v, uint64_t pgno)
+{
+    size_t lo = 0, hi = v->nfree;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (v->free_pages[mid] < pgno)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < v->nfree && v->free_pages[lo] == pgno;
+}
+
+static void pr_view_end(struct pr_view *v)
+{
+    ltl__free(v->free_pages);
+    v->free_pages = NULL;
+    v->nfree = 0;
+}
 
 static uint16_t u16_at(const unsigned char *p)
 {
@@ -609,12 +634,13 @@ static int pr_page(const struct pr_view *v, uint64_t pgno, const unsigned char *
                        (unsigned long long)pgno, (unsigned long long)v->npages);
     const unsigned char *p = v->base + pgno * v->psize;
     uint16_t flags = u16_at(p + 10), lower = u16_at(p + 12), upper = u16_at(p + 14);
-    unsigned kind = flags & (P_BRANCH | P_LEAF | P_OVERFLOW | P_META | P_LEAF2 | P_SUBP);
-    if (u64_at(p) != pgno || (kind != P_BRANCH && kind != P_LEAF) || lower < PAGE_HDR ||
+    /* exactly one of the two: any other flag (P_DIRTY says "changed in this
+     * transaction", and LMDB would write into the read-only map) is damage */
+    if (u64_at(p) != pgno || (flags != P_BRANCH && flags != P_LEAF) || lower < PAGE_HDR ||
         (lower - PAGE_HDR) % 2 || lower > upper || upper > v->psize)
         return damaged(v->ix, "page %llu has a damaged header", (unsigned long long)pgno);
     *n = (lower - PAGE_HDR) / 2;
-    *leaf = kind == P_LEAF;
+    *leaf = flags == P_LEAF;
     if (*n == 0 || (!*leaf && *n < 2))
         return damaged(v->ix, "page %llu holds %u keys", (unsigned long long)pgno, *n);
     *out = p;
@@ -672,8 +698,9 @@ static int pr_node(const struct pr_view *v, const struct pr_db *db, const unsign
                        (unsigned long long)pgno, i, (unsigned long long)opg);
     const unsigned char *op = v->base + opg * v->psize;
     uint32_t pages = u32_at(op + 12);
-    if (u64_at(op) != opg || (u16_at(op + 10) & P_OVERFLOW) == 0 || pages == 0 ||
-        pages > v->npages - opg || dsize > (uint64_t)pages * v->psize - PAGE_HDR)
+    if (u64_at(op) != opg || u16_at(op + 10) != P_OVERFLOW || pages == 0 ||
+        (v->nfree && pr_listed_free(v, opg)) || pages > v->npages - opg ||
+        dsize > (uint64_t)pages * v->psize - PAGE_HDR)
         return damaged(v->ix, "overflow page %llu is damaged", (unsigned long long)opg);
     out->data = op + PAGE_HDR;
     out->dlen = dsize;
@@ -716,6 +743,8 @@ static int pr_load(struct pr_cur *c, int lvl, uint64_t pgno, int dir, const void
         unsigned n = 0;
         bool leaf = false;
         int rc = pr_page(c->v, pgno, &page, &n, &leaf);
+        if (rc == LTL_OK && c->v->nfree && pr_listed_free(c->v, pgno))
+            rc = damaged(c->v->ix, "page %llu is in use and listed free", (unsigned long long)pgno);
         if (rc == LTL_OK && c->v->full)
             rc = pr_page_full(c->v, c->db, page, n, leaf);
         if (rc)
@@ -855,16 +884,22 @@ static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn)
     unsigned char rec[2][48];
     memcpy(rec, dbs, sizeof(rec));
     load_fence();
-    if (u64_at(meta + 128) != v->txnid)
-        return VIEW_AGAIN; /* a commit reused the meta page: begin again */
+    uint64_t page_txnid = u64_at(meta + 128);
+    if (page_txnid > v->txnid)
+        return VIEW_AGAIN; /* a later commit reused the meta page: begin again */
+    if (page_txnid != v->txnid)
+        return damaged(ix, "meta page %llu of data.mdb names transaction %llu, not %llu",
+                       (unsigned long long)(v->txnid & 1), (unsigned long long)page_txnid,
+                       (unsigned long long)v->txnid);
     uint64_t size = atomic_load(&ix->file_size);
-    if ((last + 1) * v->psize > size) {
+    if (last >= size / v->psize) {
         size = fd_size(ix->fd);
         atomic_store(&ix->file_size, size);
     }
     if (u32_at(meta) != LMDB_MAGIC || u32_at(meta + 4) != LMDB_DATA_VERSION ||
-        u32_at(rec[0]) != v->psize || (u16_at(mp + 10) & P_META) == 0 ||
-        (last + 1) * v->psize > size || (last + 1) * v->psize > atomic_load(&ix->map_len))
+        u32_at(rec[0]) != v->psize || u16_at(rec[0] + 4) != LMDB_INTEGERKEY ||
+        u16_at(rec[1] + 4) != 0 || u16_at(mp + 10) != P_META || last >= size / v->psize ||
+        last >= atomic_load(&ix->map_len) / v->psize)
         return damaged(ix, "meta page %llu of data.mdb is damaged",
                        (unsigned long long)(v->txnid & 1));
     v->npages = last + 1;
@@ -890,6 +925,12 @@ static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn)
 
 /* Preflight: every page of a database, every node checked (the small ones LMDB
  * changes on every commit: its free list, the main database, meta). */
+static int u64_cmp(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
 static int pr_walk_all(struct pr_view *v, const struct pr_db *db, bool free_list)
 {
     if (db->root == UINT64_MAX)
@@ -897,17 +938,30 @@ static int pr_walk_all(struct pr_view *v, const struct pr_db *db, bool free_list
     struct pr_cur c = {v, db, -1, {{0}}};
     MDB_val k, val;
     int rc;
+    size_t cap = v->nfree;
     for (rc = pr_get(&c, &k, &val, MDB_FIRST); rc == LTL_OK; rc = pr_get(&c, &k, &val, MDB_NEXT))
         if (free_list) {
             /* a free list entry: txn id -> count, then that many page numbers */
             const unsigned char *d = val.mv_data;
-            if (k.mv_size != 8 || val.mv_size < 8 || val.mv_size % 8 ||
-                u64_at(d) != val.mv_size / 8 - 1)
+            size_t n = val.mv_size / 8;
+            if (k.mv_size != 8 || val.mv_size < 8 || val.mv_size % 8 || u64_at(d) != n - 1)
                 return damaged(v->ix, "the free list of data.mdb is damaged");
-            for (size_t i = 1; i < val.mv_size / 8; i++)
-                if (u64_at(d + 8 * i) < 2 || u64_at(d + 8 * i) >= v->npages)
+            if (v->nfree + n > cap) {
+                cap = (v->nfree + n) * 2;
+                uint64_t *np = ltl__realloc(v->free_pages, cap * sizeof(*np));
+                if (!np)
+                    return ltl__errf(LTL_ENOMEM, "out of memory");
+                v->free_pages = np;
+            }
+            for (size_t i = 1; i < n; i++) {
+                uint64_t pg = u64_at(d + 8 * i);
+                if (pg < 2 || pg >= v->npages)
                     return damaged(v->ix, "the free list of data.mdb is damaged");
+                v->free_pages[v->nfree++] = pg;
+            }
         }
+    if (free_list && v->nfree > 1)
+        qsort(v->free_pages, v->nfree, sizeof(*v->free_pages), u64_cmp);
     return rc == MDB_NOTFOUND ? LTL_OK : rc;
 }
 
@@ -1756,8 +1810,12 @@ static int meta_pages_check(struct ltl__index *ix, const char *path)
         uint32_t ps = u32_at(meta + 24);
         uint64_t last = u64_at(meta + 120), free_root = u64_at(meta + 24 + 40),
                  main_root = u64_at(meta + 72 + 40);
+        /* the free list's flags: integer keys (and the environment's persistent flags,
+         * none here); the main database's: none. A flag more changes how LMDB reads
+         * them (sorted duplicates: out of bounds in memory) */
         if ((m == 0 && (ps < 512 || ps > 65536 || (ps & (ps - 1)))) || (m == 1 && ps != psize) ||
-            (last + 1) * ps > size || (free_root != UINT64_MAX && free_root > last) ||
+            u16_at(meta + 24 + 4) != LMDB_INTEGERKEY || u16_at(meta + 72 + 4) != 0 ||
+            last >= size / ps || (free_root != UINT64_MAX && free_root > last) ||
             (main_root != UINT64_MAX && main_root > last))
             rc = damaged(ix, "meta page %d of data.mdb is damaged", m);
         psize = ps;
@@ -1851,8 +1909,10 @@ static int read_begin(struct ltl__index *ix, MDB_txn **txn, struct pr_view *view
         }
         int rc = pr_view_begin(view, ix, *txn);
         view->full = full;
-        if (rc != VIEW_AGAIN || attempt == 100)
+        if (rc != VIEW_AGAIN)
             return rc;
+        if (attempt == 100)
+            return damaged(ix, "its meta pages keep changing");
         mdb_txn_abort(*txn);
         *txn = NULL;
     }
@@ -1882,6 +1942,10 @@ static int open_check(void *arg)
         return ix->writable ? LTL_OK : ltl__errf(LTL_ENOTFOUND, "the index at %s is empty", a->dir);
     }
     if (rc)
+        return rc;
+    /* a writer changes what it opens: no page in use may be listed free */
+    if (ix->writable && ((rc = pr_walk_all(&a->view, &a->view.free_db, true)) ||
+                         (rc = pr_walk_all(&a->view, &a->view.main_db, false))))
         return rc;
     /* LMDB's handles of the databases, which the view found sound */
     int mrc;
@@ -2094,8 +2158,9 @@ int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
         if (mrc && rc == LTL_OK)
             rc = mdb_error(ix, mrc, "commit");
     }
+    pr_view_end(&a.view);
     if (rc == LTL_OK && writable) {
-        rc = guarded(ix, open_write, &a);
+        rc = open_write(&a);
         if (a.txn)
             mdb_txn_abort(a.txn);
     }
@@ -2153,13 +2218,14 @@ static int clear_txn(void *arg)
     /* dropping the databases frees every page of them: LMDB reads them all, so we
      * read them all first (a damaged index is rebuilt from a new file instead) */
     MDB_txn *rtxn = NULL;
-    struct pr_view view;
+    struct pr_view view = {0};
     int rc = read_begin(ix, &rtxn, &view, true);
     if (rc == LTL_OK && !(rc = pr_walk_all(&view, &view.free_db, true)) &&
         !(rc = pr_walk_all(&view, &view.main_db, false)) &&
         !(rc = pr_walk_all(&view, &view.meta, false)) &&
         !(rc = pr_walk_all(&view, &view.paths, false)))
         rc = pr_walk_all(&view, &view.post, false);
+    pr_view_end(&view);
     if (rtxn)
         mdb_txn_abort(rtxn);
     if (rc)
@@ -2186,7 +2252,7 @@ static int clear_txn(void *arg)
 int ltl__index_clear(struct ltl__index *ix)
 {
     struct clear_args a = {ix, NULL};
-    int rc = guarded(ix, clear_txn, &a);
+    int rc = clear_txn(&a);
     if (a.txn)
         mdb_txn_abort(a.txn);
     if (rc)
@@ -3120,7 +3186,7 @@ static int preflight(struct commit_args *a, uint64_t *txnid)
 {
     struct ltl__index *ix = a->ix;
     MDB_txn *txn = NULL;
-    struct pr_view view;
+    struct pr_view view = {0};
     struct writing *w = NULL;
     int rc = read_begin(ix, &txn, &view, true);
     if (rc == LTL_ENOTFOUND)
@@ -3164,6 +3230,7 @@ static int preflight(struct commit_args *a, uint64_t *txnid)
     if (w)
         ltl__buf_free(&w->succ.payload);
     ltl__free(w);
+    pr_view_end(&view);
     if (txn)
         mdb_txn_abort(txn);
     return rc;
@@ -3183,7 +3250,7 @@ static int commit_once(struct commit_args *a, int *out_mrc)
     last_mdb_rc = 0;
     int rc = preflight(a, &a->txnid);
     if (rc == LTL_OK)
-        rc = guarded(a->ix, commit_txn, a);
+        rc = commit_txn(a);
     if (w->txn)
         mdb_txn_abort(w->txn); /* and its cursors */
     *out_mrc = rc ? last_mdb_rc : 0;
@@ -3378,6 +3445,11 @@ bool ltl__index_snap_capped(const struct ltl__index_snap *s)
 int ltl__index_snap_values(const struct ltl__index_snap *s)
 {
     return s->values;
+}
+
+bool ltl__index_snap_sealed(const struct ltl__index_snap *s)
+{
+    return s->m.have_token_key || s->m.opaque;
 }
 
 int ltl__index_snap_begin(struct ltl__index_snap **out, struct ltl__index *ix)

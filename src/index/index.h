@@ -171,6 +171,8 @@ bool ltl__index_snap_capped(const struct ltl__index_snap *s);
  *           payload terms scan. */
 enum { LTL__INDEX_VALUES_PLAIN, LTL__INDEX_VALUES_TOKENS, LTL__INDEX_VALUES_NONE };
 int ltl__index_snap_values(const struct ltl__index_snap *s);
+/* Does the index hold sealed records (their values as tokens, or not at all)? */
+bool ltl__index_snap_sealed(const struct ltl__index_snap *s);
 
 /* A wildcard path in the index: its id among the paths of plaintext records
  * and (with LTL__INDEX_VALUES_TOKENS) among those of sealed records,

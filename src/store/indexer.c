@@ -83,7 +83,9 @@ int ltl__index_open_for(struct ltl_db *db, bool writable, struct ltl__index **ou
                                      db->keys.have_read ? db->keys.seal.key : NULL,
                                      db->keys.seal.read_key_id};
     int rc = ltl__index_open(out, dir, writable, &rules, &db->log);
-    if (writable && (rc == LTL_EVERSION || rc == LTL_ECORRUPT)) {
+    /* derived data: what a writer cannot use it rebuilds (LMDB's own failures on a
+     * damaged file come as I/O errors) */
+    if (writable && (rc == LTL_EVERSION || rc == LTL_ECORRUPT || rc == LTL_EIO)) {
         ltl__log(&db->log, LTL_LOG_WARN,
                  "the index cannot be used (%s): rebuilding it from the log", ltl__err_current());
         ltl__err_restate();

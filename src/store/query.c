@@ -77,9 +77,11 @@ int ltl__index_for_reading(ltl_db *db, struct ltl__index **out)
 
 /* The index to read for a query; none when it cannot be used: derived data, so the
  * query scans, and a writer rebuilds it. */
-static int index_for(ltl_db *db, struct ltl__index **out)
+static int index_for(ltl_db *db, struct ltl__index **out, bool *damaged)
 {
     int rc = ltl__index_for_reading(db, out);
+    if (damaged)
+        *damaged = rc == LTL_ECORRUPT;
     if (rc && rc != LTL_ENOMEM) {
         ltl__log(&db->log, LTL_LOG_WARN,
                  rc == LTL_ECORRUPT
@@ -469,12 +471,14 @@ static int plan(struct ltl_query *qy)
     }
 
     struct ltl__index *ix = NULL;
-    if (!(qy->flags & LTL_QUERY_NO_INDEX) && (rc = index_for(db, &ix)))
+    bool damaged = false;
+    if (!(qy->flags & LTL_QUERY_NO_INDEX) && (rc = index_for(db, &ix, &damaged)))
         return rc;
     if (!ix) {
         qy->scan_lo = qy->seq_lo;
         rc = EXPLAINF(qy, "plan:   scan every record in the range (%s)\n",
                       qy->flags & LTL_QUERY_NO_INDEX ? "the index is not used"
+                      : damaged                      ? "the index is damaged"
                                                      : "there is no index");
         return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
     }
@@ -522,6 +526,11 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
     }
     struct term best, cur;
     bool have_best = false;
+    /* without the read key, the plan of an index holding encrypted values shows no
+     * counts: they would be those of guessed values (the lookups only reach the
+     * plaintext records: the encrypted ones cannot match without the key anyway) */
+    bool blind = ltl__index_snap_values(qy->snap) == LTL__INDEX_VALUES_PLAIN &&
+                 ltl__index_snap_sealed(qy->snap);
     uint64_t idx_hi = qy->seq_hi < qy->hwm ? qy->seq_hi : (qy->hwm ? qy->hwm - 1 : 0);
     bool index_covers = qy->hwm > qy->seq_lo;
     memset(&best, 0, sizeof(best));
@@ -556,8 +565,12 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
         uint64_t n = cur.estimate = cur.nseqs;
         ltl__buf text = {0};
         if (term_text(&text, &cur) == LTL_OK &&
-            EXPLAINF(qy, "term:   %s: %s%" PRIu64 " records in the index\n", text.data,
-                     n >= COUNT_LIMIT ? ">= " : "", n)) {
+            (blind ? EXPLAINF(qy,
+                              "term:   %s: looked up among plaintext records (encrypted "
+                              "values need keys.read)\n",
+                              text.data)
+                   : EXPLAINF(qy, "term:   %s: %s%" PRIu64 " records in the index\n", text.data,
+                              n >= COUNT_LIMIT ? ">= " : "", n))) {
             ltl__buf_free(&text);
             term_free(&cur);
             return ltl__errf(LTL_ENOMEM, "out of memory");
@@ -608,11 +621,15 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
         }
         qy->use_index = true;
         qy->scan_lo = qy->hwm > qy->seq_lo ? qy->hwm : qy->seq_lo;
-        rc = frc ? frc
-                 : EXPLAINF(qy,
-                            "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
-                            " (indexed), each checked against the whole query\n",
-                            text.data, qy->ncand, qy->hwm);
+        rc = frc     ? frc
+             : blind ? EXPLAINF(qy,
+                                "plan:   index lookup of %s: its candidates below seq %" PRIu64
+                                " (indexed), each checked against the whole query\n",
+                                text.data, qy->hwm)
+                     : EXPLAINF(qy,
+                                "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
+                                " (indexed), each checked against the whole query\n",
+                                text.data, qy->ncand, qy->hwm);
         ltl__buf_free(&text);
         /* the records past the index: counted only when the plan is asked for (finding
          * the log end costs a reader system calls, a large part of a lookup) */
@@ -880,7 +897,7 @@ int ltl_paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
         return LTL_EINVAL;
     ltl__err_begin();
     struct ltl__index *ix;
-    int rc = index_for(db, &ix);
+    int rc = index_for(db, &ix, NULL);
     if (rc == LTL_OK && !ix)
         rc = ltl__errf(LTL_ENOTFOUND, "the store has no index (it is built by a writer; "
                                       "index.enabled)");
@@ -943,7 +960,7 @@ int ltl__index_stat(ltl_db *db, ltl_info *out)
     if (!db->cfg.index_enabled)
         return LTL_OK;
     struct ltl__index *ix;
-    int rc = index_for(db, &ix);
+    int rc = index_for(db, &ix, NULL);
     if (rc || !ix)
         return rc;
     struct ltl__index_snap *snap;
