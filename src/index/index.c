@@ -353,10 +353,10 @@ struct ltl__index {
     char *dir;
     char *patterns;
     ltl__logger *log;
-    int fd;                     /* the data file (LMDB's), for its size */
-    size_t psize;               /* LMDB's page size */
-    _Atomic uint64_t file_size; /* last seen size of data.mdb */
-    _Atomic uintptr_t map;      /* where LMDB mapped data.mdb (read snapshots read it) */
+    int fd;                           /* the data file (LMDB's), for its size */
+    size_t psize;                     /* LMDB's page size */
+    _Atomic uint64_t file_size;       /* last seen size of data.mdb */
+    const unsigned char *_Atomic map; /* where LMDB mapped data.mdb (snapshots read it) */
     _Atomic size_t map_len;
     atomic_bool damage_marked, damage_warned;
     /* the key of tokens (the handle has the read key) */
@@ -659,8 +659,10 @@ struct pr_node {
 static int pr_node(const struct pr_view *v, const struct pr_db *db, const unsigned char *page,
                    unsigned i, bool leaf, struct pr_node *out)
 {
+    if (!page)
+        return ltl__errf(LTL_EINVAL, "index: a cursor on no page");
     uint64_t pgno = u64_at(page);
-    size_t off = u16_at(page + PAGE_HDR + 2 * i);
+    size_t off = u16_at(page + PAGE_HDR + (size_t)2 * i);
     size_t upper = u16_at(page + 14);
     if (off < upper || off + NODE_HDR > v->psize)
         return damaged(v->ix, "page %llu: node %u lies outside the page", (unsigned long long)pgno,
@@ -711,7 +713,7 @@ static int pr_node(const struct pr_view *v, const struct pr_db *db, const unsign
 static int pr_page_full(const struct pr_view *v, const struct pr_db *db, const unsigned char *page,
                         unsigned n, bool leaf)
 {
-    struct pr_node nd;
+    struct pr_node nd = {0};
     for (unsigned i = 0; i < n; i++) {
         int rc = pr_node(v, db, page, i, leaf, &nd);
         if (rc)
@@ -759,7 +761,7 @@ static int pr_load(struct pr_cur *c, int lvl, uint64_t pgno, int dir, const void
             unsigned lo = leaf ? 0 : 1, hi = n;
             while (lo < hi) {
                 unsigned mid = lo + (hi - lo) / 2;
-                struct pr_node nd;
+                struct pr_node nd = {0};
                 if ((rc = pr_node(c->v, c->db, page, mid, leaf, &nd)))
                     return rc;
                 if (key_cmp(nd.key, nd.klen, key, klen) < 0)
@@ -769,7 +771,7 @@ static int pr_load(struct pr_cur *c, int lvl, uint64_t pgno, int dir, const void
             }
             i = lo;
             if (!leaf) {
-                struct pr_node nd;
+                struct pr_node nd = {0};
                 if (i < n && (rc = pr_node(c->v, c->db, page, i, leaf, &nd)))
                     return rc;
                 if (i == n || key_cmp(nd.key, nd.klen, key, klen) > 0)
@@ -783,7 +785,7 @@ static int pr_load(struct pr_cur *c, int lvl, uint64_t pgno, int dir, const void
             c->top = lvl;
             return LTL_OK;
         }
-        struct pr_node nd;
+        struct pr_node nd = {0};
         if ((rc = pr_node(c->v, c->db, page, i, false, &nd)))
             return rc;
         pgno = nd.child;
@@ -806,7 +808,7 @@ static int pr_step(struct pr_cur *c, int dir)
     if (lvl < 0)
         return MDB_NOTFOUND;
     c->st[lvl].i += dir;
-    struct pr_node nd;
+    struct pr_node nd = {0};
     int rc = pr_node(c->v, c->db, c->st[lvl].page, c->st[lvl].i, false, &nd);
     return rc ? rc : pr_load(c, lvl + 1, nd.child, dir, NULL, 0);
 }
@@ -835,7 +837,7 @@ static int pr_get(struct pr_cur *c, MDB_val *k, MDB_val *val, MDB_cursor_op op)
     }
     if (rc)
         return rc;
-    struct pr_node nd;
+    struct pr_node nd = {0};
     if ((rc = pr_node(c->v, c->db, c->st[c->top].page, c->st[c->top].i, true, &nd)))
         return rc;
     *k = (MDB_val){nd.klen, (void *)nd.key};
@@ -873,7 +875,7 @@ static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn)
     memset(v, 0, sizeof(*v));
     v->ix = ix;
     v->psize = ix->psize;
-    v->base = (const unsigned char *)atomic_load(&ix->map);
+    v->base = atomic_load(&ix->map);
     v->txnid = mdb_txn_id(txn);
     if (!v->base)
         return damaged(ix, "the map of data.mdb is not found");
@@ -1739,9 +1741,9 @@ static int dict_load(struct ltl__index *ix, const struct pr_view *view, struct d
     d->next_id = 1;
     *entries = *sealed_entries = 0;
     for (rc = cc_first(&c); rc == LTL_OK && !c.end; rc = cc_next(&c)) {
-        bool sealed, multi;
-        uint32_t id;
-        uint64_t count;
+        bool sealed = false, multi = false;
+        uint32_t id = 0;
+        uint64_t count = 0;
         if ((rc = path_entry_read(ix, &c.k, &c.v, open_names, &sealed, &id, &count, &multi, &name)))
             break;
         ++*entries;
@@ -1852,7 +1854,8 @@ static int map_find(struct ltl__index *ix)
     if (!found)
         return ltl__errf(LTL_EIO, "index: the map of %s/data.mdb is not in /proc/self/maps",
                          ix->dir);
-    atomic_store(&ix->map, found);
+    /* the address /proc/self/maps gives: an integer to make a pointer of */
+    atomic_store(&ix->map, (const unsigned char *)found); // NOLINT(performance-no-int-to-ptr)
     atomic_store(&ix->map_len, len);
     return LTL_OK;
 }
@@ -2741,7 +2744,7 @@ int ltl__index_part_finish(struct ltl__index_part *p)
     /* the packed size: keys, and per posting a few bytes (measured as we go) */
     if ((rc = ltl__buf_reserve(&p->packed, p->keys.len + p->n * 4 + p->nnodes * 2)))
         goto out;
-    for (size_t i = 0; i < p->n; i++) {
+    for (size_t i = 0; order && i < p->n; i++) {
         const struct pkey *e = &p->table[order[i].slot];
         uint64_t count = 0;
         for (uint32_t node = e->first; node; node = p->nodes[node].next)
@@ -3206,7 +3209,7 @@ static int preflight(struct commit_args *a, uint64_t *txnid)
     }
     if (rc == LTL_OK && !(w = ltl__calloc(1, sizeof(*w))))
         rc = ltl__errf(LTL_ENOMEM, "out of memory");
-    if (rc == LTL_OK && (rc = cc_open(&w->cc, ix, NULL, &view, TAG_POST)) == LTL_OK) {
+    if (rc == LTL_OK && w && (rc = cc_open(&w->cc, ix, NULL, &view, TAG_POST)) == LTL_OK) {
         w->ix = ix;
         w->run = a->run;
         w->run_len = vr_put(w->key, a->run->id);
@@ -3752,9 +3755,9 @@ static int paths_txn(void *arg)
         if (kd[0] != PATH_KEY || c->k.mv_size < 1 + a->prefix_len ||
             memcmp(kd + 1, a->prefix, a->prefix_len) != 0)
             break;
-        bool sealed, multi;
-        uint32_t id;
-        uint64_t count;
+        bool sealed = false, multi = false;
+        uint32_t id = 0;
+        uint64_t count = 0;
         if ((rc = path_entry_read(a->s->ix, &c->k, &c->v, false, &sealed, &id, &count, &multi,
                                   &name)) ||
             (rc = paths_add(a, kd + 1, c->k.mv_size - 1, count)))
@@ -3764,9 +3767,9 @@ static int paths_txn(void *arg)
     if (rc == LTL_OK && a->s->values == LTL__INDEX_VALUES_TOKENS) {
         unsigned char s_key = SEALED_PATH_KEY;
         for (rc = cc_seek(c, &s_key, 1); rc == LTL_OK && !c->end; rc = cc_next(c)) {
-            bool sealed, multi;
-            uint32_t id;
-            uint64_t count;
+            bool sealed = false, multi = false;
+            uint32_t id = 0;
+            uint64_t count = 0;
             if ((rc = path_entry_read(a->s->ix, &c->k, &c->v, true, &sealed, &id, &count, &multi,
                                       &name)))
                 break;
@@ -3918,9 +3921,9 @@ static int check_begin_txn(void *arg)
     ltl__buf name = {0};
     for (rc = cc_seek(&s->paths, &s_key, 1); rc == LTL_OK && !s->paths.end;
          rc = cc_next(&s->paths)) {
-        bool sealed, multi;
-        uint32_t id;
-        uint64_t count;
+        bool sealed = false, multi = false;
+        uint32_t id = 0;
+        uint64_t count = 0;
         if ((rc = path_entry_read(ix, &s->paths.k, &s->paths.v, false, &sealed, &id, &count, &multi,
                                   &name)))
             break;
@@ -4004,9 +4007,9 @@ int ltl__index_check_begin(struct ltl__index_check **out, struct ltl__index *ix)
     c->dict.next_id = 1;
     c->dict.frozen = true;
     int rc = ltl__index_snap_begin(&c->snap, ix);
-    if (rc) {
+    if (rc || !c->snap) {
         ltl__index_check_free(c);
-        return rc;
+        return rc ? rc : ltl__errf(LTL_ENOMEM, "out of memory");
     }
     c->tokens = c->snap->values == LTL__INDEX_VALUES_TOKENS;
     c->dict.capped = c->snap->m.capped;
@@ -4048,7 +4051,7 @@ void ltl__index_check_run_range(const struct ltl__index_check *c, size_t i, uint
 int ltl__index_check_part_new(struct ltl__index_part **out, struct ltl__index_check *c)
 {
     int rc = ltl__index_part_new(out, c->ix);
-    if (rc == LTL_OK) {
+    if (rc == LTL_OK && *out) {
         (*out)->dict = &c->dict;
         (*out)->tokens = c->tokens;
     }

@@ -893,7 +893,7 @@ static int check_one_run(struct ltl_db *db, struct ltl__index_check *chk, struct
     struct ltl__index_part **parts = ltl__calloc(n, sizeof(*parts));
     int rc = tasks && parts ? LTL_OK : ltl__errf(LTL_ENOMEM, "out of memory");
     size_t submitted = 0;
-    for (; submitted < n && rc == LTL_OK; submitted++) {
+    for (; tasks && submitted < n && rc == LTL_OK; submitted++) {
         struct check_task *t = &tasks[submitted];
         *t = (struct check_task){db, chk, base + submitted * TASK_RECORDS, 0, NULL};
         t->to = end - t->from > TASK_RECORDS ? t->from + TASK_RECORDS : end;
@@ -902,7 +902,7 @@ static int check_one_run(struct ltl_db *db, struct ltl__index_check *chk, struct
     int wrc = pool ? ltl__pool_wait(pool, -1) : LTL_OK;
     if (rc == LTL_OK)
         rc = wrc;
-    for (size_t k = 0; k < n && rc == LTL_OK; k++)
+    for (size_t k = 0; tasks && parts && k < n && rc == LTL_OK; k++)
         parts[k] = tasks[k].part;
     if (rc == LTL_OK)
         rc = ltl__index_check_run(chk, i, parts, n);
