@@ -540,6 +540,7 @@ typedef struct ltl_verify_report {
     uint64_t index_entries;  /**< its entries whose checks were verified */
     uint64_t index_postings; /**< its postings found in the log */
     char index_problem[256]; /**< what is wrong with it, "" when sound or not checked */
+    double index_seconds;    /**< of seconds, how long the field index took */
 } ltl_verify_report;
 
 /**

@@ -472,7 +472,9 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
 
     /* the field index, once the log it derives from holds */
     if (!run.problem.found && opts->mode == LTL_VERIFY_FULL) {
+        int64_t index_started = ltl__mono_ns();
         rc = ltl__index_verify(db, out);
+        out->index_seconds = (double)(ltl__mono_ns() - index_started) / 1e9;
         if (rc && rc != LTL_ECORRUPT)
             goto out;
     }
