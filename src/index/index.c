@@ -522,9 +522,10 @@ static uint32_t check_own(unsigned char tag, const void *key, size_t klen, const
  * snapshot's last page, node offsets and sizes against the page, flags against
  * what our databases hold), and LMDB only keeps the snapshot's pages from being
  * reused (the read transaction). The layout is LMDB 0.9's data version 1
- * (mdb.c: MDB_page, MDB_node, MDB_meta, MDB_db; 64-bit page numbers). Before a
- * write transaction, the pages LMDB will read and change are read here first
- * with every node checked (preflight, in the commit). */
+ * (mdb.c: MDB_page, MDB_node, MDB_meta, MDB_db; 64-bit page numbers). In a
+ * write transaction, before it writes, the pages LMDB will read and change are
+ * read here first with every node checked (preflight, in the commit; the
+ * writer's open and a reindex read theirs the same way). */
 
 #define LMDB_MAGIC        0xBEEFC0DEu
 #define LMDB_DATA_VERSION 1u
@@ -870,13 +871,14 @@ static int pr_named(struct pr_view *v, const char *name, struct pr_db *out)
 /* The view of the snapshot of read transaction txn: the meta page it reads
  * (picked by its id, as LMDB does; it must still carry that id after being
  * read, else a writer has reused it: try again) and our three databases. */
-static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn)
+static int pr_view_begin(struct pr_view *v, struct ltl__index *ix, MDB_txn *txn, bool writing)
 {
     memset(v, 0, sizeof(*v));
     v->ix = ix;
     v->psize = ix->psize;
     v->base = atomic_load(&ix->map);
-    v->txnid = mdb_txn_id(txn);
+    /* a write transaction (nothing written yet) sees the last commit, one before it */
+    v->txnid = mdb_txn_id(txn) - (writing ? 1 : 0);
     if (!v->base)
         return damaged(ix, "the map of data.mdb is not found");
     const unsigned char *mp = v->base + (v->txnid & 1) * v->psize;
@@ -1910,7 +1912,7 @@ static int read_begin(struct ltl__index *ix, MDB_txn **txn, struct pr_view *view
             *txn = NULL;
             return mdb_error(ix, mrc, "begin a read");
         }
-        int rc = pr_view_begin(view, ix, *txn);
+        int rc = pr_view_begin(view, ix, *txn, false);
         view->full = full;
         if (rc != VIEW_AGAIN)
             return rc;
@@ -1939,7 +1941,20 @@ static int open_check(void *arg)
 {
     struct open_args *a = arg;
     struct ltl__index *ix = a->ix;
-    int rc = read_begin(ix, &a->txn, &a->view, true);
+    int rc;
+    if (ix->writable) {
+        /* the writer reads in the write transaction it may change things in: the
+         * only writer, it sees the last commit, and leaves no reader behind */
+        int mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn);
+        if (mrc) {
+            a->txn = NULL;
+            return mdb_error(ix, mrc, "begin");
+        }
+        rc = pr_view_begin(&a->view, ix, a->txn, true);
+        a->view.full = true;
+    } else {
+        rc = read_begin(ix, &a->txn, &a->view, true);
+    }
     if (rc == LTL_ENOTFOUND) {
         a->fresh = true;
         return ix->writable ? LTL_OK : ltl__errf(LTL_ENOTFOUND, "the index at %s is empty", a->dir);
@@ -2022,14 +2037,11 @@ static int open_write(void *arg)
     struct meta *m = &a->m;
     bool set_key = !a->fresh && ix->have_key && !a->same_key;
     bool drop_key = !a->fresh && !ix->have_key && m->have_token_key;
-    if (!a->fresh && !set_key && !drop_key)
-        return LTL_OK;
     int rc = LTL_OK, mrc;
-    if ((mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn))) {
-        a->txn = NULL;
-        return mdb_error(ix, mrc, "begin");
-    }
-    if (a->fresh) {
+    if (!a->fresh && !set_key && !drop_key) {
+        /* nothing to change: committing the empty transaction keeps the database
+         * handles and writes nothing */
+    } else if (a->fresh) {
         /* a new index: the databases, their sentinels, version, rules, the tokens' key */
         if ((mrc = mdb_dbi_open(a->txn, "meta", MDB_CREATE, &ix->meta)) ||
             (mrc = mdb_dbi_open(a->txn, "paths", MDB_CREATE, &ix->paths)) ||
@@ -2153,20 +2165,21 @@ int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
     atomic_store(&ix->file_size, fd_size(ix->fd));
     if ((rc = map_find(ix)))
         goto fail;
-    rc = guarded(ix, open_check, &a);
-    if (a.txn) {
-        /* committing a read transaction (not aborting) keeps the database handles */
-        mrc = mdb_txn_commit(a.txn);
-        a.txn = NULL;
-        if (mrc && rc == LTL_OK)
-            rc = mdb_error(ix, mrc, "commit");
-    }
+    /* a reader's LMDB code runs in a read transaction: guarded; a writer's in the
+     * write transaction, on pages its view checked whole (not guarded: see guard) */
+    rc = writable ? open_check(&a) : guarded(ix, open_check, &a);
     pr_view_end(&a.view);
     if (rc == LTL_OK && writable) {
         rc = open_write(&a);
-        if (a.txn)
-            mdb_txn_abort(a.txn);
+    } else if (rc == LTL_OK && a.txn) {
+        /* committing a read transaction (not aborting) keeps the database handles */
+        mrc = mdb_txn_commit(a.txn);
+        a.txn = NULL;
+        if (mrc)
+            rc = mdb_error(ix, mrc, "commit");
     }
+    if (a.txn)
+        mdb_txn_abort(a.txn);
     if (rc)
         goto fail;
     if (writable) {
@@ -2220,24 +2233,22 @@ static int clear_txn(void *arg)
     struct ltl__index *ix = a->ix;
     /* dropping the databases frees every page of them: LMDB reads them all, so we
      * read them all first (a damaged index is rebuilt from a new file instead) */
-    MDB_txn *rtxn = NULL;
     struct pr_view view = {0};
-    int rc = read_begin(ix, &rtxn, &view, true);
+    int mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn);
+    if (mrc) {
+        a->txn = NULL;
+        return mdb_error(ix, mrc, "begin");
+    }
+    int rc = pr_view_begin(&view, ix, a->txn, true);
+    view.full = true;
     if (rc == LTL_OK && !(rc = pr_walk_all(&view, &view.free_db, true)) &&
         !(rc = pr_walk_all(&view, &view.main_db, false)) &&
         !(rc = pr_walk_all(&view, &view.meta, false)) &&
         !(rc = pr_walk_all(&view, &view.paths, false)))
         rc = pr_walk_all(&view, &view.post, false);
     pr_view_end(&view);
-    if (rtxn)
-        mdb_txn_abort(rtxn);
     if (rc)
         return rc;
-    int mrc = mdb_txn_begin(ix->env, NULL, 0, &a->txn);
-    if (mrc) {
-        a->txn = NULL;
-        return mdb_error(ix, mrc, "begin");
-    }
     if ((mrc = mdb_drop(a->txn, ix->post, 0)) || (mrc = mdb_drop(a->txn, ix->paths, 0)) ||
         (mrc = mdb_drop(a->txn, ix->meta, 0)))
         return mdb_error(ix, mrc, "clear");
@@ -3108,7 +3119,6 @@ struct commit_args {
     struct path_write *pw;
     size_t npw;
     struct writing *w;
-    uint64_t txnid; /* of the snapshot preflight read */
 };
 
 /* Inside the guard: one attempt at the commit. */
@@ -3118,15 +3128,6 @@ static int commit_txn(void *arg)
     struct ltl__index *ix = a->ix;
     struct writing *w = a->w;
     int rc = LTL_OK, mrc;
-    if ((mrc = mdb_txn_begin(ix->env, NULL, 0, &w->txn))) {
-        w->txn = NULL;
-        return mdb_error(ix, mrc, "begin");
-    }
-    /* the transaction continues the snapshot preflight read (LMDB picks its meta
-     * page by the higher id, a read by the lock file's: a damaged id tells) */
-    if (mdb_txn_id(w->txn) != a->txnid + 1)
-        return damaged(ix, "meta: the write transaction %zu does not follow %llu",
-                       mdb_txn_id(w->txn), (unsigned long long)a->txnid);
     if ((rc = cc_open(&w->cc, ix, w->txn, NULL, TAG_POST)))
         return rc;
     if (w->mode == W_APPEND) {
@@ -3179,23 +3180,22 @@ static int commit_txn(void *arg)
     return LTL_OK;
 }
 
-/* Before a write transaction: read, with our page reader and every node of each
- * page checked, the pages LMDB will read and change in it: its free list and
+/* In write transaction txn, before it writes: read, with our page reader and
+ * every node of each page checked, the pages LMDB will read and change in it
+ * (the last commit's: the only writer sees it there): its free list and
  * main database (changed by every commit), meta, the paths entries written,
  * and the postings' pages the writing seeks (the end, and the leaf before it
  * which a deletion there may merge with; or each value's place in the active
  * run). LMDB then only ever touches pages whose every field is sane. */
-static int preflight(struct commit_args *a, uint64_t *txnid)
+static int preflight(struct commit_args *a, MDB_txn *txn)
 {
     struct ltl__index *ix = a->ix;
-    MDB_txn *txn = NULL;
     struct pr_view view = {0};
     struct writing *w = NULL;
-    int rc = read_begin(ix, &txn, &view, true);
+    int rc = pr_view_begin(&view, ix, txn, true);
+    view.full = true;
     if (rc == LTL_ENOTFOUND)
         rc = damaged(ix, "its databases are gone");
-    if (rc == LTL_OK)
-        *txnid = view.txnid;
     if (rc == LTL_OK && !(rc = pr_walk_all(&view, &view.free_db, true)) &&
         !(rc = pr_walk_all(&view, &view.main_db, false)))
         rc = pr_walk_all(&view, &view.meta, false);
@@ -3234,8 +3234,6 @@ static int preflight(struct commit_args *a, uint64_t *txnid)
         ltl__buf_free(&w->succ.payload);
     ltl__free(w);
     pr_view_end(&view);
-    if (txn)
-        mdb_txn_abort(txn);
     return rc;
 }
 
@@ -3251,7 +3249,12 @@ static int commit_once(struct commit_args *a, int *out_mrc)
     w->run_len = vr_put(w->key, a->run->id);
     a->w = w;
     last_mdb_rc = 0;
-    int rc = preflight(a, &a->txnid);
+    /* the preflight reads in the write transaction, before it writes: the only
+     * writer, it sees the last commit (and leaves no reader in the lock file) */
+    int mrc = mdb_txn_begin(a->ix->env, NULL, 0, &w->txn);
+    int rc = mrc ? mdb_error(a->ix, mrc, "begin") : preflight(a, w->txn);
+    if (mrc)
+        w->txn = NULL;
     if (rc == LTL_OK)
         rc = commit_txn(a);
     if (w->txn)
