@@ -541,7 +541,7 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
         const ltl__query_node *lower = terms[i];
         const ltl__query_node *upper = interval_mate(qy->snap, terms, nterms, i, &used, &rc);
         if (rc)
-            return rc;
+            goto fail;
         if (upper && !is_lower(lower)) {
             const ltl__query_node *x = lower;
             lower = upper;
@@ -550,7 +550,7 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
         bool usable;
         if ((rc = term_of(&cur, qy->snap, lower, upper, &usable))) {
             term_free(&cur);
-            return rc;
+            goto fail;
         }
         cur.explain = EXPLAINING(qy);
         if (!usable) {
@@ -560,7 +560,7 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
         rc = term_walk(&cur, qy->snap, qy->seq_lo, idx_hi, COUNT_LIMIT, keep_seq, &cur);
         if (rc && rc != LTL_DONE) {
             term_free(&cur);
-            return rc;
+            goto fail;
         }
         uint64_t n = cur.estimate = cur.nseqs;
         ltl__buf text = {0};
@@ -573,7 +573,8 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
                               n >= COUNT_LIMIT ? ">= " : "", n))) {
             ltl__buf_free(&text);
             term_free(&cur);
-            return ltl__errf(LTL_ENOMEM, "out of memory");
+            rc = ltl__errf(LTL_ENOMEM, "out of memory");
+            goto fail;
         }
         ltl__buf_free(&text);
         if (!have_best || cur.estimate < best.estimate) {
@@ -641,6 +642,11 @@ static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
                                    : "the index does not cover it yet");
     }
     return rc < 0 ? rc : (rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK);
+fail:
+    /* the best term so far owns its key buffers and seqs */
+    if (have_best)
+        term_free(&best);
+    return rc;
 }
 
 /* The query text with the options folded in as terms. */

@@ -125,7 +125,9 @@ static void record(char *buf, size_t cap, unsigned i)
 static int build_store(void **state)
 {
     (void)state;
-    clean_dir = tu_path(tu_tmpdir(), "store");
+    char *tmp = tu_tmpdir();
+    clean_dir = tu_path(tmp, "store");
+    free(tmp);
     struct capture cap = {0};
     int rc;
     ltl_db *db = open_db(clean_dir, LTL_OPEN_CREATE, &cap, &rc);
@@ -304,7 +306,8 @@ static void flips_then_a_writer(void **state)
     unsigned char *data = (unsigned char *)tu_read_file(file, &len);
     uint64_t *bits;
     size_t n = flip_positions(used_bytes(data, len), &bits);
-    char *dir = tu_path(tu_tmpdir(), "store");
+    char *tmp = tu_tmpdir(), *dir = tu_path(tmp, "store");
+    free(tmp);
     char *copy_file = tu_path(dir, "index/data.mdb");
     struct outcome o = {0};
     uint64_t rebuilt = 0;
@@ -374,7 +377,8 @@ static uint64_t a_postings_bit(void)
 static void the_next_writer_rebuilds(void **state)
 {
     (void)state;
-    char *dir = tu_path(tu_tmpdir(), "store");
+    char *tmp = tu_tmpdir(), *dir = tu_path(tmp, "store");
+    free(tmp);
     cu_copy_tree(clean_dir, dir);
     char *file = tu_path(dir, "index/data.mdb");
     char *mark = tu_path(dir, "index/damaged");
@@ -440,7 +444,8 @@ static void the_next_writer_rebuilds(void **state)
 static void a_writers_query_meets_damage(void **state)
 {
     (void)state;
-    char *dir = tu_path(tu_tmpdir(), "store");
+    char *tmp = tu_tmpdir(), *dir = tu_path(tmp, "store");
+    free(tmp);
     cu_copy_tree(clean_dir, dir);
     char *file = tu_path(dir, "index/data.mdb");
     char *mark = tu_path(dir, "index/damaged");
