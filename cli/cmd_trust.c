@@ -199,7 +199,8 @@ static int verify_run(struct cli *cli, int argc, char **argv)
     ltl_verify_report r;
     int rc = ltl_verify(&r, db, &vo);
     cli_progress_end(&prog);
-    if (rc != LTL_OK && rc != LTL_EVERIFY) {
+    bool index_damaged = rc == LTL_ECORRUPT && r.ok && r.index_checked && !r.index_ok;
+    if (rc != LTL_OK && rc != LTL_EVERIFY && !index_damaged) {
         code = cli_fail_rc(cli, rc, ltl_errmsg(db), "cannot verify");
         goto out;
     }
@@ -235,6 +236,17 @@ static int verify_run(struct cli *cli, int argc, char **argv)
             printf(",\"warning\":");
             json_string(unproven);
         }
+        if (r.index_checked) {
+            printf(",\"index\":{\"ok\":%s,\"records\":%" PRIu64 ",\"entries\":%" PRIu64
+                   ",\"postings\":%" PRIu64,
+                   r.index_ok ? "true" : "false", r.index_records, r.index_entries,
+                   r.index_postings);
+            if (!r.index_ok) {
+                printf(",\"problem\":");
+                json_string(r.index_problem);
+            }
+            printf("}");
+        }
         if (!r.ok) {
             printf(",\"problem\":");
             json_string(r.problem);
@@ -246,10 +258,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
         }
         printf("}\n");
     } else if (r.ok) {
-        double mb = (double)r.bytes / 1e6;
+        double mb = (double)r.bytes / 1e6, log_s = r.seconds - r.index_seconds;
         printf("%s: %" PRIu64 " records (%.1f MB in %" PRIu64 " segment(s), %.0f MB/s)",
                unproven ? "ok, but no signed checkpoint" : "ok", r.records, mb, r.segments,
-               r.seconds > 0 ? mb / r.seconds : 0);
+               log_s > 0 ? mb / log_s : 0);
         if (vo.mode == LTL_VERIFY_TAIL)
             printf(" from seq %" PRIu64, r.from_seq);
         printf("; hash index of %" PRIu64 " leaves; %" PRIu64 " checkpoint(s), %" PRIu64
@@ -272,6 +284,10 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                    ", after the point the log was written up to: the unsynced end of a "
                    "crashed writer, which the next writer recovers (not damage)\n",
                    r.tail_bytes, r.tail_segment, r.tail_offset);
+        if (r.index_checked && r.index_ok)
+            printf("ok: field index of %" PRIu64 " records (%" PRIu64 " entries, %" PRIu64
+                   " postings) matches the log\n",
+                   r.index_records, r.index_entries, r.index_postings);
         if (r.unhashed)
             cli_note(cli,
                      "%" PRIu64 " newest records are past the hash index (a writer is "
@@ -301,6 +317,14 @@ static int verify_run(struct cli *cli, int argc, char **argv)
                         r.bad_offset);
         }
         code = EXIT_VERIFY;
+    } else if (index_damaged) {
+        /* derived data, not the log: exit 5 (docs/EXIT-CODES.md) */
+        if (!json)
+            fprintf(stderr,
+                    "ltl verify: the field index is %s; the log verifies, and the next "
+                    "writer rebuilds the index (or run ltl reindex)\n",
+                    r.index_problem);
+        code = EXIT_CORRUPT;
     }
 out:
     ltl_close(db);
@@ -315,7 +339,10 @@ const struct cli_command cmd_verify = {
     "Check every frame's checksum, every record's leaf hash against the hash\n"
     "index, every inner node of the index, and every checkpoint's root and\n"
     "signature (with keys.check, or the check key of keys.write). Segments are\n"
-    "checked in parallel. Works while a writer appends.\n"
+    "checked in parallel. Works while a writer appends. A full verify also\n"
+    "checks the field index against the log (about the time an import takes\n"
+    "to index; ltl --config index.enabled=off verify skips it): when only it\n"
+    "is damaged (derived data, rebuilt by the next writer) the exit code is 5.\n"
     "\n"
     "      --tail         only what came after the last checkpoint (quick)\n"
     "      --against F    also check that the store extends the checkpoint in F,\n"

@@ -600,6 +600,16 @@ typedef struct ltl_verify_report {
     int check_key;         /**< 1 when a check key is configured (keys.check or keys.write):
                                 then signed_checkpoints == 0 means nothing shows who wrote
                                 the log, which callers must say (docs/TRUST.md) */
+    /* The field index (a full verify of a store that keeps one; docs/INDEX.md section 6):
+     * derived data, so its damage is not the log's (ok stays 1) and the next writer
+     * rebuilds it. */
+    int index_checked;       /**< 1 when the field index was checked against the log */
+    int index_ok;            /**< 1 when it is sound (when index_checked) */
+    uint64_t index_records;  /**< records it covers, each one's postings compared */
+    uint64_t index_entries;  /**< its entries whose checks were verified */
+    uint64_t index_postings; /**< its postings found in the log */
+    char index_problem[256]; /**< what is wrong with it, "" when sound or not checked */
+    double index_seconds;    /**< of seconds, how long the field index took */
 } ltl_verify_report;
 
 /**
@@ -607,10 +617,15 @@ typedef struct ltl_verify_report {
  * hash index against its leaves, every checkpoint's signature (with the
  * configured check key) and root; optionally that the store extends a
  * checkpoint kept elsewhere. Segments are checked in parallel.
+ * A full verify also checks the field index: every entry's check, and its
+ * postings against the records of the log.
  * @return LTL_OK (all holds); LTL_EVERIFY (a problem: @p out says which
  *         and where, ltl_errmsg() too; a checkpoint to check against that is
  *         another log's says so); LTL_EPARSE (the checkpoint to check against
- *         is not a checkpoint: nothing was verified); LTL_EIO; LTL_ENOMEM.
+ *         is not a checkpoint: nothing was verified); LTL_ECORRUPT (the log,
+ *         hash index and checkpoints verify, out->ok is 1, but the field index
+ *         is damaged: out->index_problem; the next writer rebuilds it); LTL_EIO;
+ *         LTL_ENOMEM.
  * @note works on a reader or a writer handle; records a writer appends
  *       meanwhile are checked as far as the index reaches.
  */

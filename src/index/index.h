@@ -24,6 +24,19 @@
  * as the postings; the paths database maps wildcard paths to ids and
  * value counts.
  *
+ * The index is checked before it is believed: every value of the three
+ * databases starts with a check over its own key and value and the key of
+ * the entry before it, and each database ends with a sentinel. Readers
+ * verify every entry they use and the one before the first, so a damaged
+ * entry and an entry missing from where a lookup looks are both caught;
+ * then the call fails with LTL_ECORRUPT ("index: damaged (...)"), the
+ * query scans the log instead, and the file STORE/index/damaged tells the
+ * next writer to rebuild the index (docs/INDEX.md section 3.6).
+ *
+ * Values of sealed (encrypted) records are indexed as keyed tokens, under
+ * paths that are tokens too, with a key derived from the store's record
+ * key: without the read key the index reveals none of them.
+ *
  * The index is derived data: deleting STORE/index loses nothing (a writer
  * rebuilds it from the log). LMDB does its own file I/O (not through the
  * ltl__io table); its transactions make every commit atomic.
@@ -39,10 +52,14 @@
 #include "core/core.h"
 
 #define LTL__INDEX_DIR        "index"
-#define LTL__INDEX_VERSION    3
-#define LTL__INDEX_BLOCK      512 /* bytes of deltas in a postings block */
-#define LTL__INDEX_TOPIC_PATH 0   /* path id of @topic */
-#define LTL__INDEX_PATH_MAX   500 /* longer wildcard paths are not indexed (LMDB keys: 511) */
+#define LTL__INDEX_VERSION    4
+#define LTL__INDEX_BLOCK      512  /* bytes of deltas in a postings block */
+#define LTL__INDEX_TOPIC_PATH 0    /* path id of @topic */
+#define LTL__INDEX_PATH_MAX   500  /* longer wildcard paths are not indexed (LMDB keys: 511) */
+#define LTL__INDEX_RULES_MAX  4000 /* bytes of index.paths the index can be built for */
+/* The mark a reader (or verify) leaves in STORE/index when it found the index
+ * damaged: the next writer rebuilds it. */
+#define LTL__INDEX_DAMAGED "damaged"
 
 struct ltl__index;
 
@@ -50,11 +67,19 @@ struct ltl__index;
 struct ltl__index_rules {
     const char *patterns; /* "glob,glob,-glob": allow, and '-' deny; NULL or "" = everything */
     uint64_t max_paths;   /* distinct paths at most; more are not indexed (a warning) */
+    /* The store's record key (struct ltl__seal_key's 32 bytes) when the handle has the
+     * read key, else NULL: the key of the tokens that stand for the values and paths
+     * of sealed records. key_id: the read key's id. */
+    const unsigned char *seal_key;
+    uint32_t key_id;
 };
 
-/* Open the environment in dir (created when writable). Read-only handles of
- * a missing index give LTL_ENOTFOUND. A version this code does not know is
- * LTL_EVERSION (a writer then rebuilds: the store removes it). */
+/* Open the environment in dir (created when writable, files 0600 in a 0700
+ * directory). Read-only handles of a missing index give LTL_ENOTFOUND. A
+ * version this code does not know, an index built for other rules or
+ * tokens of another read key is LTL_EVERSION, a damaged one LTL_ECORRUPT (a
+ * writer then rebuilds: the store removes it; so does the mark
+ * LTL__INDEX_DAMAGED, for a writer: LTL_ECORRUPT). */
 int ltl__index_open(struct ltl__index **out, const char *dir, bool writable,
                     const struct ltl__index_rules *rules, ltl__logger *log) LTL__WUR;
 void ltl__index_close(struct ltl__index *ix);
@@ -78,13 +103,20 @@ struct ltl__index_part;
 
 int ltl__index_part_new(struct ltl__index_part **out, struct ltl__index *ix) LTL__WUR;
 void ltl__index_part_free(struct ltl__index_part *p);
+/* Flags of ltl__index_part_add. */
+#define LTL__INDEX_SEALED                                                                          \
+    1u /* the record is sealed: payload (NULL when it could not be                                 \
+          opened) is its plaintext; values and paths become tokens */
+
 /* Add record number `rel` of the part (0, 1, ...; increasing; gaps are
  * records without postings): its topic, and when payload is not NULL every
- * scalar under its wildcard path. LTL_OK; LTL_EPARSE (the payload is not
- * JSON: nothing of it is added, the topic is; *err says where when not
- * NULL); LTL_ENOMEM. */
+ * scalar under its wildcard path (as tokens with LTL__INDEX_SEALED; a sealed
+ * record without its plaintext, or without the index's key, adds its topic
+ * and marks the index as holding records it could not index). LTL_OK;
+ * LTL_EPARSE (the payload is not JSON: nothing of it is added, the topic is;
+ * *err says where when not NULL); LTL_ENOMEM. */
 int ltl__index_part_add(struct ltl__index_part *p, uint64_t rel, const char *topic,
-                        size_t topic_len, const void *payload, size_t len,
+                        size_t topic_len, const void *payload, size_t len, unsigned flags,
                         ltl_json_error *err) LTL__WUR;
 /* The part covers `records` records (at least the last rel + 1). */
 void ltl__index_part_set_records(struct ltl__index_part *p, uint64_t records);
@@ -128,11 +160,36 @@ bool ltl__index_path_indexed(const struct ltl__index_snap *s, const char *path, 
  * know may still be in records (a term on it must scan); a known path has all
  * its values, since its first record. */
 bool ltl__index_snap_capped(const struct ltl__index_snap *s);
-/* The id of a wildcard path; LTL_ENOTFOUND when it was never indexed. *multi
- * (may be NULL): some record held more than one value under it (an array or a
- * repeated key); without, a record has at most one value there. */
-int ltl__index_path_id(struct ltl__index_snap *s, const char *path, size_t len, uint32_t *out,
-                       bool *multi) LTL__WUR;
+
+/* Which payload values a snapshot can look up for this handle:
+ *   PLAIN   those of plaintext records: every value this handle can match (it has
+ *           no read key, or the index holds no sealed record's values);
+ *   TOKENS  those of plaintext records, and of sealed records as tokens (the
+ *           handle has the read key the tokens were made with);
+ *   NONE    the index holds sealed records this handle could read but cannot
+ *           look up (tokens of another key, or records indexed without one):
+ *           payload terms scan. */
+enum { LTL__INDEX_VALUES_PLAIN, LTL__INDEX_VALUES_TOKENS, LTL__INDEX_VALUES_NONE };
+int ltl__index_snap_values(const struct ltl__index_snap *s);
+/* Does the index hold sealed records (their values as tokens, or not at all)? */
+bool ltl__index_snap_sealed(const struct ltl__index_snap *s);
+
+/* A wildcard path in the index: its id among the paths of plaintext records
+ * and (with LTL__INDEX_VALUES_TOKENS) among those of sealed records,
+ * LTL__INDEX_NO_PATH when absent; multi: some record held more than one value
+ * under it (an array or a repeated key); without, a record has at most one
+ * value there. */
+#define LTL__INDEX_NO_PATH UINT32_MAX
+struct ltl__index_path {
+    uint32_t plain, sealed;
+    bool multi;
+};
+int ltl__index_path_lookup(struct ltl__index_snap *s, const char *path, size_t len,
+                           struct ltl__index_path *out) LTL__WUR;
+/* The key under which a sealed record's value with value key vkey at path is
+ * indexed (a token), appended to out. Needs LTL__INDEX_VALUES_TOKENS. */
+int ltl__index_token_key(const struct ltl__index_snap *s, const char *path, size_t len,
+                         const void *vkey, size_t vkey_len, ltl__buf *out) LTL__WUR;
 
 /* Called for every seq of a lookup, in ascending seq order per value key. */
 typedef int (*ltl__index_seq_fn)(void *ctx, uint64_t seq);
@@ -147,13 +204,46 @@ int ltl__index_scan(struct ltl__index_snap *s, uint32_t path, const void *key_lo
                     uint64_t seq_hi, uint64_t limit, ltl__index_seq_fn fn, void *ctx) LTL__WUR;
 
 /* Every indexed path starting with prefix, in order, with how many values
- * were indexed under it. */
+ * were indexed under it (paths of sealed records too, named, when the handle
+ * has the key of their tokens; counted together with the same path of
+ * plaintext records). */
 typedef int (*ltl__index_path_fn)(void *ctx, const char *path, size_t len, uint64_t count);
 int ltl__index_paths(struct ltl__index_snap *s, const char *prefix, size_t prefix_len,
                      ltl__index_path_fn fn, void *ctx) LTL__WUR;
 
 /* On-disk size of the environment, in bytes. */
 uint64_t ltl__index_disk_bytes(struct ltl__index *ix);
+
+/* The first time an index call of this handle reported damage: true (the caller
+ * warns once per handle, not once per query). */
+bool ltl__index_damage_first(struct ltl__index *ix);
+
+/* ---- checking the whole index against the log (ltl verify) -------------------
+ * begin: a snapshot, and every entry of the three databases checked (its check,
+ * its place, block encodings, seqs inside their run, runs tiling [0, hwm)). Then,
+ * for each run, the parts of its records built from the log (check_part_new: a
+ * part that resolves paths through the snapshot and never adds one) are
+ * compared with the run's postings, block by block; end compares the paths'
+ * counts. A difference or damage is LTL_ECORRUPT ("index: damaged (...)"). */
+struct ltl__index_check;
+struct ltl__index_check_stats {
+    uint64_t hwm;      /* records the index covers */
+    uint64_t runs;     /* runs */
+    uint64_t entries;  /* entries of the three databases checked */
+    uint64_t postings; /* postings compared with the log */
+    bool values;       /* the values of sealed records were compared too (the key) */
+};
+int ltl__index_check_begin(struct ltl__index_check **out, struct ltl__index *ix) LTL__WUR;
+uint64_t ltl__index_check_hwm(const struct ltl__index_check *c);
+size_t ltl__index_check_runs(const struct ltl__index_check *c);
+void ltl__index_check_run_range(const struct ltl__index_check *c, size_t i, uint64_t *base,
+                                uint64_t *end);
+int ltl__index_check_part_new(struct ltl__index_part **out, struct ltl__index_check *c) LTL__WUR;
+/* Compare run i with finished parts covering [base, end), in seq order. */
+int ltl__index_check_run(struct ltl__index_check *c, size_t i, struct ltl__index_part *const *parts,
+                         size_t n) LTL__WUR;
+int ltl__index_check_end(struct ltl__index_check *c, struct ltl__index_check_stats *out) LTL__WUR;
+void ltl__index_check_free(struct ltl__index_check *c);
 
 /* ---- the store's indexer (src/store/indexer.c), for the import ------------------
  * An import (src/store/import.c) flattens its records on its worker pool

@@ -299,6 +299,14 @@ static int verify_on_open(struct ltl_db *db)
     vo.mode = db->cfg.verify_on_open == 2 ? LTL_VERIFY_FULL : LTL_VERIFY_TAIL;
     ltl_verify_report r;
     int rc = ltl__verify(&r, db, &vo);
+    if (rc == LTL_ECORRUPT && r.index_checked && !r.index_ok) {
+        /* only the field index: derived data, checked again by every reader that uses
+         * it; the next writer rebuilds it (verify left the mark) */
+        ltl__log(&db->log, LTL_LOG_WARN, "verify.on_open: %s: the next writer rebuilds it",
+                 r.index_problem);
+        ltl__err_restate();
+        rc = LTL_OK;
+    }
     if (rc != LTL_OK && rc != LTL_EVERIFY)
         return rc;
     ltl__buf json = {0};
@@ -453,6 +461,22 @@ static int open_store(struct ltl_db *db, const ltl_options *opts)
         rc = ltl__writer_system_event(db, db->repair_events[i]);
     if (rc == LTL_OK)
         rc = ltl__indexer_start(db, tail.next_seq);
+    if (rc == LTL_OK && repair && db->indexer) {
+        /* the field index is derived data: a repair leaves none that disagrees with
+         * the log (a damaged part no query has read yet is found only by reading it) */
+        ltl_verify_report ir;
+        memset(&ir, 0, sizeof(ir));
+        rc = ltl__index_verify(db, &ir);
+        if (rc == LTL_ECORRUPT) {
+            /* the check left the index's damage mark: an indexer that starts on it
+             * deletes the index and builds it anew from the log */
+            ltl__err_restate();
+            ltl__log(&db->log, LTL_LOG_WARN, "repair: the field index is %s; rebuilding it",
+                     ir.index_problem);
+            (void)ltl__indexer_stop(db, false);
+            rc = ltl__indexer_start(db, tail.next_seq);
+        }
+    }
     if (rc == LTL_OK && note.len) {
         /* what the hash index needed, in ltl's own log too */
         ltl__buf json = {0};

@@ -141,9 +141,11 @@ static int check_block(struct block *b)
             continue;
         }
         ltl_json_error err = {0};
-        rc = b->part
-                 ? ltl__index_part_add(b->part, b->ngood, imp->topic, imp->topic_len, s, n, &err)
-                 : ltl__json_validate(s, n, &err);
+        /* the writer seals every data record when it has the read key: the part then
+         * holds tokens of the values, never the values */
+        rc = b->part ? ltl__index_part_add(b->part, b->ngood, imp->topic, imp->topic_len, s, n,
+                                           imp->db->keys.have_read ? LTL__INDEX_SEALED : 0, &err)
+                     : ltl__json_validate(s, n, &err);
         if (rc == LTL_EPARSE) {
             ltl__err_restate();
             if ((rc = add_error(b, LTL_EPARSE, line, err.column, b->offset + off, err.message)))

@@ -58,10 +58,11 @@ static char *index_dir(struct ltl_db *db)
 }
 
 /* Remove an index that cannot be used (another version, damaged): derived
- * data, rebuilt from the log. */
+ * data, rebuilt from the log. The damage mark goes last: if the removal stops
+ * half way, the next writer still knows. */
 static int remove_index_dir(const char *dir)
 {
-    static const char *const files[] = {"data.mdb", "lock.mdb"};
+    static const char *const files[] = {"data.mdb", "lock.mdb", LTL__INDEX_DAMAGED};
     char path[4096];
     for (size_t i = 0; i < LTL__ARRAY_LEN(files); i++) {
         snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
@@ -76,9 +77,15 @@ int ltl__index_open_for(struct ltl_db *db, bool writable, struct ltl__index **ou
     char *dir = index_dir(db);
     if (!dir)
         return ltl__errf(LTL_ENOMEM, "out of memory");
-    struct ltl__index_rules rules = {db->cfg.index_paths, db->cfg.index_max_paths};
+    /* with the read key, sealed records' values are indexed as tokens of a key made
+     * from the record key (docs/INDEX.md section 1.1) */
+    struct ltl__index_rules rules = {db->cfg.index_paths, db->cfg.index_max_paths,
+                                     db->keys.have_read ? db->keys.seal.key : NULL,
+                                     db->keys.seal.read_key_id};
     int rc = ltl__index_open(out, dir, writable, &rules, &db->log);
-    if (writable && (rc == LTL_EVERSION || rc == LTL_ECORRUPT)) {
+    /* derived data: what a writer cannot use it rebuilds (LMDB's own failures on a
+     * damaged file come as I/O errors) */
+    if (writable && (rc == LTL_EVERSION || rc == LTL_ECORRUPT || rc == LTL_EIO)) {
         ltl__log(&db->log, LTL_LOG_WARN,
                  "the index cannot be used (%s): rebuilding it from the log", ltl__err_current());
         ltl__err_restate();
@@ -114,29 +121,35 @@ static int feed_record(void *vctx, struct ltl__segment *seg, uint64_t off,
     struct feed_log *f = vctx;
     const void *payload = NULL;
     size_t plen = 0;
+    unsigned flags = 0;
     /* the fields of data records (ltl's own records: only their topic) */
     if (b->kind == LTL_KIND_DATA && (b->flags & LTL_RECORD_JSON)) {
         payload = b->payload;
         plen = b->payload_len;
         if (b->flags & LTL_RECORD_ENCRYPTED) {
-            payload = NULL; /* without the read key it stays unindexed */
-            if (f->db->keys.have_read && b->payload_len >= LTL__SEAL_OVERHEAD &&
-                ltl__buf_reserve(f->plain, b->payload_len) == LTL_OK &&
-                ltl__unseal((unsigned char *)f->plain->data, &f->db->keys.seal,
-                            (const unsigned char *)b->topic - LTL__BODY_HEADER,
-                            LTL__BODY_HEADER + b->topic_len, b->payload, b->payload_len,
-                            b->seq) == LTL_OK) {
-                payload = f->plain->data;
-                plen = b->payload_len - LTL__SEAL_OVERHEAD;
+            /* indexed as tokens; without the read key (or another key's record) by topic
+             * only, and the index says so */
+            flags = LTL__INDEX_SEALED;
+            payload = NULL;
+            if (f->db->keys.have_read) {
+                /* with whichever of keys.read sealed it (a rotation keeps the old ones) */
+                struct ltl__body open = *b;
+                if (ltl__record_unseal(f->db, &open, f->plain, false) == LTL_OK) {
+                    payload = open.payload;
+                    plen = open.payload_len;
+                } else {
+                    ltl__err_restate();
+                }
             }
         }
     }
-    int rc =
-        ltl__index_part_add(f->part, b->seq - f->from, b->topic, b->topic_len, payload, plen, NULL);
+    int rc = ltl__index_part_add(f->part, b->seq - f->from, b->topic, b->topic_len, payload, plen,
+                                 flags, NULL);
     if (rc == LTL_EPARSE) {
         /* flagged JSON but not: its topic is indexed, its fields are not */
         ltl__err_restate();
-        rc = ltl__index_part_add(f->part, b->seq - f->from, b->topic, b->topic_len, NULL, 0, NULL);
+        rc = ltl__index_part_add(f->part, b->seq - f->from, b->topic, b->topic_len, NULL, 0, 0,
+                                 NULL);
     }
     return rc;
 }
@@ -841,5 +854,116 @@ int ltl__indexer_feed_end(struct ltl__index_feed *f, bool ok)
     pthread_mutex_destroy(&f->mu);
     pthread_cond_destroy(&f->cond);
     ltl__free(f);
+    return LTL_OK;
+}
+
+/* ---- checking the index against the log (ltl verify) --------------------------- */
+
+struct check_task {
+    struct ltl_db *db;
+    struct ltl__index_check *chk;
+    uint64_t from, to;
+    struct ltl__index_part *part;
+};
+
+/* A pool task: the part of records [from, to), built from the log the way the
+ * indexer builds it, resolving paths through the index checked. */
+static int check_build(void *arg)
+{
+    struct check_task *t = arg;
+    ltl__buf plain = {0};
+    int rc = ltl__index_check_part_new(&t->part, t->chk);
+    if (rc == LTL_OK) {
+        struct feed_log f = {t->db, t->part, t->from, &plain};
+        rc = ltl__log_walk(t->db, t->from, t->to, feed_record, &f);
+    }
+    if (rc == LTL_OK) {
+        ltl__index_part_set_records(t->part, t->to - t->from);
+        ltl__index_part_set_base(t->part, t->from);
+        rc = ltl__index_part_finish(t->part);
+    }
+    ltl__buf_free(&plain);
+    return rc;
+}
+
+/* Compare run i with the log: its records flattened on the pool in tasks of
+ * TASK_RECORDS, then merged and compared block by block. */
+static int check_one_run(struct ltl_db *db, struct ltl__index_check *chk, struct ltl__pool *pool,
+                         size_t i)
+{
+    uint64_t base, end;
+    ltl__index_check_run_range(chk, i, &base, &end);
+    size_t n = (size_t)((end - base + TASK_RECORDS - 1) / TASK_RECORDS);
+    struct check_task *tasks = ltl__calloc(n, sizeof(*tasks));
+    struct ltl__index_part **parts = ltl__calloc(n, sizeof(*parts));
+    int rc = tasks && parts ? LTL_OK : ltl__errf(LTL_ENOMEM, "out of memory");
+    size_t submitted = 0;
+    for (; tasks && submitted < n && rc == LTL_OK; submitted++) {
+        struct check_task *t = &tasks[submitted];
+        *t = (struct check_task){db, chk, base + submitted * TASK_RECORDS, 0, NULL};
+        t->to = end - t->from > TASK_RECORDS ? t->from + TASK_RECORDS : end;
+        rc = pool ? ltl__pool_submit(pool, check_build, t) : check_build(t);
+    }
+    int wrc = pool ? ltl__pool_wait(pool, -1) : LTL_OK;
+    if (rc == LTL_OK)
+        rc = wrc;
+    for (size_t k = 0; tasks && parts && k < n && rc == LTL_OK; k++)
+        parts[k] = tasks[k].part;
+    if (rc == LTL_OK)
+        rc = ltl__index_check_run(chk, i, parts, n);
+    for (size_t k = 0; tasks && k < n; k++)
+        ltl__index_part_free(tasks[k].part);
+    ltl__free(tasks);
+    ltl__free(parts);
+    return rc;
+}
+
+int ltl__index_verify(struct ltl_db *db, ltl_verify_report *out)
+{
+    out->index_checked = 0;
+    out->index_ok = 0;
+    out->index_problem[0] = '\0';
+    if (!db->cfg.index_enabled)
+        return LTL_OK;
+    struct ltl__index *ix = NULL;
+    struct ltl__index_check *chk = NULL;
+    struct ltl__pool *pool = NULL;
+    int rc = ltl__index_for_reading(db, &ix);
+    if (rc == LTL_OK && !ix)
+        return LTL_OK; /* no index (or one of another version): nothing it could answer */
+    if (rc == LTL_OK)
+        rc = ltl__index_check_begin(&chk, ix);
+    uint64_t end = 0;
+    if (rc == LTL_OK && (rc = ltl__log_end(db, &end)) == LTL_OK && ltl__index_check_hwm(chk) > end)
+        rc = ltl__errf(LTL_ECORRUPT,
+                       "index: damaged (it covers %llu records but the log has %llu: records "
+                       "were cut from the log, or the index is wrong)",
+                       (unsigned long long)ltl__index_check_hwm(chk), (unsigned long long)end);
+    if (rc == LTL_OK && cpu_count() > 1 && (rc = ltl__pool_new(&pool, cpu_count())))
+        pool = NULL;
+    for (size_t i = 0; rc == LTL_OK && i < ltl__index_check_runs(chk); i++)
+        rc = check_one_run(db, chk, pool, i);
+    struct ltl__index_check_stats st = {0};
+    if (rc == LTL_OK)
+        rc = ltl__index_check_end(chk, &st);
+    ltl__pool_free(pool);
+    ltl__index_check_free(chk);
+    if (rc == LTL_ECORRUPT) {
+        /* the log is the truth and verified apart: report the index's damage, which
+         * the next writer repairs by rebuilding it (the mark is left) */
+        out->index_checked = 1;
+        const char *msg = ltl__err_current();
+        if (strncmp(msg, "index: ", 7) == 0)
+            msg += 7; /* "damaged (...)" */
+        snprintf(out->index_problem, sizeof(out->index_problem), "%s", msg);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    out->index_checked = 1;
+    out->index_ok = 1;
+    out->index_records = st.hwm;
+    out->index_entries = st.entries;
+    out->index_postings = st.postings;
     return LTL_OK;
 }

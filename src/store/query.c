@@ -52,8 +52,7 @@ void ltl_query_options_init(ltl_query_options *opts)
             LTL_QUERY_OPTIONS_VERSION, 0, INT64_MIN, INT64_MAX, NULL, 0, UINT64_MAX};
 }
 
-/* The index to read: the writer's indexer's, or a reader's (opened once). */
-static int index_for(ltl_db *db, struct ltl__index **out)
+int ltl__index_for_reading(ltl_db *db, struct ltl__index **out)
 {
     *out = NULL;
     if (db->writer)
@@ -62,10 +61,9 @@ static int index_for(ltl_db *db, struct ltl__index **out)
     pthread_mutex_lock(&db->index_mu);
     if (!db->index) {
         rc = ltl__index_open_for(db, false, &db->index);
-        if (rc && rc != LTL_ENOMEM) {
-            /* no usable index (none yet, another version, damaged): derived data, so
-             * the query scans; a writer rebuilds it */
-            if (rc != LTL_ENOTFOUND)
+        if (rc == LTL_ENOTFOUND || rc == LTL_EVERSION) {
+            /* none yet, or another version: the writer rebuilds it */
+            if (rc == LTL_EVERSION)
                 ltl__log(&db->log, LTL_LOG_WARN, "the index is not used (%s): queries scan the log",
                          ltl__err_current());
             ltl__err_restate();
@@ -74,6 +72,25 @@ static int index_for(ltl_db *db, struct ltl__index **out)
     }
     *out = db->index;
     pthread_mutex_unlock(&db->index_mu);
+    return rc;
+}
+
+/* The index to read for a query; none when it cannot be used: derived data, so the
+ * query scans, and a writer rebuilds it. */
+static int index_for(ltl_db *db, struct ltl__index **out, bool *damaged)
+{
+    int rc = ltl__index_for_reading(db, out);
+    if (damaged)
+        *damaged = rc == LTL_ECORRUPT;
+    if (rc && rc != LTL_ENOMEM) {
+        ltl__log(&db->log, LTL_LOG_WARN,
+                 rc == LTL_ECORRUPT
+                     ? "%s: answering by scanning the log; the next writer rebuilds it"
+                     : "the index is not used (%s): queries scan the log",
+                 ltl__err_current());
+        ltl__err_restate();
+        rc = LTL_OK;
+    }
     return rc;
 }
 
@@ -101,17 +118,19 @@ static int add_cand(void *vctx, uint64_t seq)
     return LTL_OK;
 }
 
-/* One term the index can answer: a path id and value-key intervals. */
+/* One term the index can answer: value-key intervals, each under a path id (the
+ * path among plaintext records, and for an equality also among sealed records,
+ * whose values are tokens). No interval: no candidates. */
 struct term {
     const ltl__query_node *node;
     const ltl__query_node *upper; /* node > or >= a, upper < or <= b: one interval */
     bool explain;                 /* its text is wanted (LTL_QUERY_EXPLAIN) */
-    uint32_t path;
     size_t nranges;
     struct krange {
+        uint32_t path;
         ltl__buf lo, hi;
         bool lo_incl, hi_incl;
-    } r[64];
+    } r[2 * 64];
     uint64_t estimate;
     /* the seqs met while counting: every one of them when estimate < COUNT_LIMIT,
      * so the chosen term is not walked twice */
@@ -211,10 +230,11 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
     t->upper = upper;
     if (n->kind != LTL__QUERY_CMP && n->kind != LTL__QUERY_IN)
         return LTL_OK;
+    struct ltl__index_path ref = {LTL__INDEX_TOPIC_PATH, LTL__INDEX_NO_PATH, false};
+    bool equality = n->kind == LTL__QUERY_IN || n->op == LTL__QUERY_EQ;
     if (n->field == LTL__QUERY_TOPIC) {
-        if (n->kind == LTL__QUERY_CMP && n->op != LTL__QUERY_EQ)
+        if (!equality)
             return LTL_OK;
-        t->path = LTL__INDEX_TOPIC_PATH;
     } else if (n->field == LTL__QUERY_PAYLOAD) {
         /* != and ~ are not answered from the index; != is true of containers, which the
          * index does not hold, so "no record has the path" proves nothing for it */
@@ -222,21 +242,31 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             return LTL_OK;
         if (!ltl__index_path_indexed(snap, n->wildcard, n->wildcard_len))
             return LTL_OK;
-        int rc = ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &t->path, NULL);
-        if (rc == LTL_ENOTFOUND) {
+        /* sealed records' values the handle could match but cannot look up: scan */
+        if (ltl__index_snap_values(snap) == LTL__INDEX_VALUES_NONE)
+            return LTL_OK;
+        /* Without the read key the lookups reach plaintext records only, but a
+         * sealed record's payload is not known not to match: that is no answer (the
+         * scan refuses with LTL_EKEY, naming the record and the key; docs/TRUST.md) */
+        if (ltl__index_snap_values(snap) == LTL__INDEX_VALUES_PLAIN && ltl__index_snap_sealed(snap))
+            return LTL_OK;
+        int rc = ltl__index_path_lookup(snap, n->wildcard, n->wildcard_len, &ref);
+        if (rc)
+            return rc;
+        if (ref.plain == LTL__INDEX_NO_PATH && ref.sealed == LTL__INDEX_NO_PATH) {
             if (ltl__index_snap_capped(snap))
                 return LTL_OK; /* may have come after the cap: scan */
             *usable = true;    /* indexed, and no record has the path: no candidates */
-            t->path = UINT32_MAX;
             return LTL_OK;
         }
-        if (rc)
-            return rc;
+        /* sealed records' values are tokens: equality only, ranges scan */
+        if (ref.sealed != LTL__INDEX_NO_PATH && !equality)
+            return LTL_OK;
     } else {
         return LTL_OK;
     }
     size_t nvalues = n->kind == LTL__QUERY_IN ? n->nvalues : 1;
-    if (nvalues > LTL__ARRAY_LEN(t->r))
+    if (nvalues > LTL__ARRAY_LEN(t->r) / 2)
         return LTL_OK; /* a long in-list: cheaper to scan than to plan */
     for (size_t i = 0; i < nvalues; i++) {
         const ltl__query_value *v = &n->values[i];
@@ -250,8 +280,25 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             ltl__buf_free(&key);
             return rc;
         }
-        t->nranges++;
-        struct krange *r = &t->r[i];
+        if (ref.sealed != LTL__INDEX_NO_PATH) {
+            /* the value's token among the sealed records */
+            struct krange *r = &t->r[t->nranges++];
+            r->path = ref.sealed;
+            r->lo_incl = r->hi_incl = true;
+            if ((rc = ltl__index_token_key(snap, n->wildcard, n->wildcard_len, key.data, key.len,
+                                           &r->lo)) ||
+                (rc = ltl__index_token_key(snap, n->wildcard, n->wildcard_len, key.data, key.len,
+                                           &r->hi))) {
+                ltl__buf_free(&key);
+                return rc;
+            }
+        }
+        if (ref.plain == LTL__INDEX_NO_PATH) {
+            ltl__buf_free(&key);
+            continue;
+        }
+        struct krange *r = &t->r[t->nranges++];
+        r->path = ref.plain;
         int op = n->kind == LTL__QUERY_IN ? LTL__QUERY_EQ : n->op;
         unsigned char tlo, thi;
         type_bounds(vv.type, &tlo, &thi);
@@ -301,12 +348,12 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
 static int term_walk(struct term *t, struct ltl__index_snap *snap, uint64_t lo, uint64_t hi,
                      uint64_t limit, ltl__index_seq_fn fn, void *ctx)
 {
-    if (t->path == UINT32_MAX || lo > hi)
+    if (lo > hi)
         return LTL_OK;
     for (size_t i = 0; i < t->nranges; i++) {
-        int rc = ltl__index_scan(snap, t->path, t->r[i].lo.data, t->r[i].lo.len, t->r[i].lo_incl,
-                                 t->r[i].hi.data, t->r[i].hi.len, t->r[i].hi_incl, lo, hi, limit,
-                                 fn, ctx);
+        int rc = ltl__index_scan(snap, t->r[i].path, t->r[i].lo.data, t->r[i].lo.len,
+                                 t->r[i].lo_incl, t->r[i].hi.data, t->r[i].hi.len, t->r[i].hi_incl,
+                                 lo, hi, limit, fn, ctx);
         if (rc == LTL_DONE)
             return LTL_DONE;
         if (rc)
@@ -347,7 +394,7 @@ static bool is_bound(const ltl__query_node *n)
  * different one and lie outside the interval. */
 static const ltl__query_node *interval_mate(struct ltl__index_snap *snap,
                                             const ltl__query_node *const *terms, size_t nterms,
-                                            size_t i, uint64_t *used)
+                                            size_t i, uint64_t *used, int *err)
 {
     const ltl__query_node *n = terms[i];
     if (i >= 64 || !is_bound(n))
@@ -358,13 +405,13 @@ static const ltl__query_node *interval_mate(struct ltl__index_snap *snap,
             m->values[0].type != n->values[0].type || m->wildcard_len != n->wildcard_len ||
             memcmp(m->wildcard, n->wildcard, n->wildcard_len) != 0)
             continue;
-        uint32_t id;
-        bool multi = true;
-        if (ltl__index_path_id(snap, n->wildcard, n->wildcard_len, &id, &multi) != LTL_OK) {
-            ltl__err_restate();
+        struct ltl__index_path ref;
+        int rc = ltl__index_path_lookup(snap, n->wildcard, n->wildcard_len, &ref);
+        if (rc) {
+            *err = rc;
             return NULL;
         }
-        if (multi)
+        if (ref.multi || ref.plain == LTL__INDEX_NO_PATH || ref.sealed != LTL__INDEX_NO_PATH)
             return NULL;
         *used |= UINT64_C(1) << j;
         return m;
@@ -384,6 +431,8 @@ static int term_text(ltl__buf *text, const struct term *t)
         rc = ltl__query_node_format(text, t->upper);
     return rc;
 }
+
+static int plan_index(struct ltl_query *qy, struct ltl__index *ix);
 
 static int plan(struct ltl_query *qy)
 {
@@ -427,15 +476,47 @@ static int plan(struct ltl_query *qy)
     }
 
     struct ltl__index *ix = NULL;
-    if (!(qy->flags & LTL_QUERY_NO_INDEX) && (rc = index_for(db, &ix)))
+    bool damaged = false;
+    if (!(qy->flags & LTL_QUERY_NO_INDEX) && (rc = index_for(db, &ix, &damaged)))
         return rc;
     if (!ix) {
         qy->scan_lo = qy->seq_lo;
         rc = EXPLAINF(qy, "plan:   scan every record in the range (%s)\n",
                       qy->flags & LTL_QUERY_NO_INDEX ? "the index is not used"
+                      : damaged                      ? "the index is damaged"
                                                      : "there is no index");
         return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
     }
+    size_t explained = qy->explain.len;
+    rc = plan_index(qy, ix);
+    if (rc != LTL_ECORRUPT)
+        return rc;
+    /* The index failed a check: no answer comes from it. Derived data: the log
+     * answers, and the next writer rebuilds the index (index.c left the mark). */
+    if (ltl__index_damage_first(ix))
+        ltl__log(&db->log, LTL_LOG_WARN,
+                 "%s: answering by scanning the log; the next writer rebuilds it",
+                 ltl__err_current());
+    ltl__err_restate();
+    ltl__index_snap_end(qy->snap);
+    qy->snap = NULL;
+    ltl__free(qy->cand);
+    qy->cand = NULL;
+    qy->ncand = qy->cand_cap = 0;
+    qy->use_index = false;
+    qy->explain_lag = false;
+    qy->hwm = 0;
+    qy->scan_lo = qy->seq_lo;
+    qy->explain.len = explained;
+    rc = EXPLAINF(qy, "plan:   scan every record in the range (the index is damaged)\n");
+    return rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK;
+}
+
+/* The plan's index part: the terms the index answers, the candidates. Damage the
+ * index's checks find is LTL_ECORRUPT, before any candidate is used. */
+static int plan_index(struct ltl_query *qy, struct ltl__index *ix)
+{
+    int rc;
     if ((rc = ltl__index_snap_begin(&qy->snap, ix)))
         return rc;
     qy->hwm = ltl__index_snap_hwm(qy->snap);
@@ -450,6 +531,11 @@ static int plan(struct ltl_query *qy)
     }
     struct term best, cur;
     bool have_best = false;
+    /* without the read key, the plan of an index holding encrypted values shows no
+     * counts: they would be those of guessed values (the lookups only reach the
+     * plaintext records: the encrypted ones cannot match without the key anyway) */
+    bool blind = ltl__index_snap_values(qy->snap) == LTL__INDEX_VALUES_PLAIN &&
+                 ltl__index_snap_sealed(qy->snap);
     uint64_t idx_hi = qy->seq_hi < qy->hwm ? qy->seq_hi : (qy->hwm ? qy->hwm - 1 : 0);
     bool index_covers = qy->hwm > qy->seq_lo;
     memset(&best, 0, sizeof(best));
@@ -458,7 +544,9 @@ static int plan(struct ltl_query *qy)
         if (i < 64 && (used >> i & 1))
             continue;
         const ltl__query_node *lower = terms[i];
-        const ltl__query_node *upper = interval_mate(qy->snap, terms, nterms, i, &used);
+        const ltl__query_node *upper = interval_mate(qy->snap, terms, nterms, i, &used, &rc);
+        if (rc)
+            goto fail;
         if (upper && !is_lower(lower)) {
             const ltl__query_node *x = lower;
             lower = upper;
@@ -467,7 +555,7 @@ static int plan(struct ltl_query *qy)
         bool usable;
         if ((rc = term_of(&cur, qy->snap, lower, upper, &usable))) {
             term_free(&cur);
-            return rc;
+            goto fail;
         }
         cur.explain = EXPLAINING(qy);
         if (!usable) {
@@ -477,16 +565,21 @@ static int plan(struct ltl_query *qy)
         rc = term_walk(&cur, qy->snap, qy->seq_lo, idx_hi, COUNT_LIMIT, keep_seq, &cur);
         if (rc && rc != LTL_DONE) {
             term_free(&cur);
-            return rc;
+            goto fail;
         }
         uint64_t n = cur.estimate = cur.nseqs;
         ltl__buf text = {0};
         if (term_text(&text, &cur) == LTL_OK &&
-            EXPLAINF(qy, "term:   %s: %s%" PRIu64 " records in the index\n", text.data,
-                     n >= COUNT_LIMIT ? ">= " : "", n)) {
+            (blind ? EXPLAINF(qy,
+                              "term:   %s: looked up among plaintext records (encrypted "
+                              "values need keys.read)\n",
+                              text.data)
+                   : EXPLAINF(qy, "term:   %s: %s%" PRIu64 " records in the index\n", text.data,
+                              n >= COUNT_LIMIT ? ">= " : "", n))) {
             ltl__buf_free(&text);
             term_free(&cur);
-            return ltl__errf(LTL_ENOMEM, "out of memory");
+            rc = ltl__errf(LTL_ENOMEM, "out of memory");
+            goto fail;
         }
         ltl__buf_free(&text);
         if (!have_best || cur.estimate < best.estimate) {
@@ -534,11 +627,15 @@ static int plan(struct ltl_query *qy)
         }
         qy->use_index = true;
         qy->scan_lo = qy->hwm > qy->seq_lo ? qy->hwm : qy->seq_lo;
-        rc = frc ? frc
-                 : EXPLAINF(qy,
-                            "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
-                            " (indexed), each checked against the whole query\n",
-                            text.data, qy->ncand, qy->hwm);
+        rc = frc     ? frc
+             : blind ? EXPLAINF(qy,
+                                "plan:   index lookup of %s: its candidates below seq %" PRIu64
+                                " (indexed), each checked against the whole query\n",
+                                text.data, qy->hwm)
+                     : EXPLAINF(qy,
+                                "plan:   index lookup of %s: %zu candidates below seq %" PRIu64
+                                " (indexed), each checked against the whole query\n",
+                                text.data, qy->ncand, qy->hwm);
         ltl__buf_free(&text);
         /* the records past the index: counted only when the plan is asked for (finding
          * the log end costs a reader system calls, a large part of a lookup) */
@@ -550,6 +647,11 @@ static int plan(struct ltl_query *qy)
                                    : "the index does not cover it yet");
     }
     return rc < 0 ? rc : (rc ? ltl__errf(LTL_ENOMEM, "out of memory") : LTL_OK);
+fail:
+    /* the best term so far owns its key buffers and seqs */
+    if (have_best)
+        term_free(&best);
+    return rc;
 }
 
 /* The query text with the options folded in as terms. */
@@ -819,7 +921,7 @@ static int on_path(void *vctx, const char *path, size_t len, uint64_t count)
 int ltl__paths(ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx)
 {
     struct ltl__index *ix;
-    int rc = index_for(db, &ix);
+    int rc = index_for(db, &ix, NULL);
     if (rc == LTL_OK && !ix)
         rc = ltl__errf(LTL_ENOTFOUND, "the store has no index (it is built by a writer; "
                                       "index.enabled)");
@@ -890,11 +992,22 @@ int ltl__index_stat(ltl_db *db, ltl_info *out)
     if (!db->cfg.index_enabled)
         return LTL_OK;
     struct ltl__index *ix;
-    int rc = index_for(db, &ix);
+    int rc = index_for(db, &ix, NULL);
     if (rc || !ix)
         return rc;
     struct ltl__index_snap *snap;
-    if ((rc = ltl__index_snap_begin(&snap, ix)))
+    if ((rc = ltl__index_snap_begin(&snap, ix)) == LTL_ECORRUPT) {
+        /* nothing of it is usable: queries scan (as with no index), the next writer
+         * rebuilds it */
+        if (ltl__index_damage_first(ix))
+            ltl__log(&db->log, LTL_LOG_WARN,
+                     "%s: queries answer by scanning the log; the next writer rebuilds it",
+                     ltl__err_current());
+        ltl__err_restate();
+        out->index_bytes = ltl__index_disk_bytes(ix);
+        return LTL_OK;
+    }
+    if (rc)
         return rc;
     out->index_records = ltl__index_snap_hwm(snap);
     out->index_paths = ltl__index_snap_paths(snap);

@@ -504,6 +504,13 @@ int ltl__proof(char **out, struct ltl_db *db, uint64_t seq, uint64_t size) LTL__
 int ltl__paths(struct ltl_db *db, const char *prefix, ltl_path_fn fn, void *ctx) LTL__WUR;
 /* The index fields of ltl_info. */
 int ltl__index_stat(struct ltl_db *db, ltl_info *out) LTL__WUR;
+/* The index queries read (the writer's, or a reader's opened once); NULL when there
+ * is none or it is of another version; LTL_ECORRUPT when it is damaged. */
+int ltl__index_for_reading(struct ltl_db *db, struct ltl__index **out) LTL__WUR;
+/* ltl verify's check of the field index against the log: fills the index_* fields
+ * of out; LTL_OK (sound, or no index to check), LTL_ECORRUPT (damaged: out and the
+ * error say what), or an operational error. */
+int ltl__index_verify(struct ltl_db *db, ltl_verify_report *out) LTL__WUR;
 
 /* ---- the handle (src/store/db.c) -------------------------------------------- */
 

@@ -810,9 +810,9 @@ static int cp_salvage(struct ltl_db *db, const char *data, size_t size, struct c
                              sscanf(p + strlen(CP_MAGIC), "%llu %8x", &hlen, &crc) == 2;
             struct ltl__checkpoint cp;
             /* kept when its checksum holds, or when the signature vouches for the text */
-            kept = (header_ok && hlen == len && ltl__crc32c(0, data + text_at, len) == crc) ||
-                   (k && ltl__checkpoint_parse(&cp, data + text_at, len, k) == LTL_OK &&
-                    cp.verified);
+            kept =
+                (header_ok && hlen == len && ltl__crc32c(0, data + text_at, len) == crc) ||
+                (k && ltl__checkpoint_parse(&cp, data + text_at, len, k) == LTL_OK && cp.verified);
             ltl__err_restate();
             if (kept) {
                 struct cp_entry *e = ltl__realloc(*out, (*n + 1) * sizeof(*e));

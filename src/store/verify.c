@@ -559,6 +559,15 @@ int ltl__verify(ltl_verify_report *out, struct ltl_db *db, const ltl_verify_opti
     if (!run.problem.found && opts->against && (rc = check_against(&run, out)))
         goto out;
 
+    /* the field index, once the log it derives from holds */
+    if (!run.problem.found && opts->mode == LTL_VERIFY_FULL) {
+        int64_t index_started = ltl__mono_ns();
+        rc = ltl__index_verify(db, out);
+        out->index_seconds = (double)(ltl__mono_ns() - index_started) / 1e9;
+        if (rc && rc != LTL_ECORRUPT)
+            goto out;
+    }
+
 report:
     out->records = run.records;
     out->bytes = run.bytes;
@@ -570,6 +579,9 @@ report:
         out->bad_offset = run.problem.offset;
         snprintf(out->problem, sizeof(out->problem), "%s", run.problem.what);
         rc = ltl__errf(LTL_EVERIFY, "%s", run.problem.what);
+    } else if (out->index_checked && !out->index_ok) {
+        ltl__err_restate();
+        rc = ltl__errf(LTL_ECORRUPT, "the field index is %s", out->index_problem);
     }
 out:
     out->seconds = (double)(ltl__mono_ns() - started) / 1e9;

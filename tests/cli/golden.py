@@ -55,6 +55,7 @@ def normalise(text, tmp, rules=()):
     text = re.sub(r'"exe":"[^"]*"', '"exe":"<EXE>"', text)
     text = re.sub(r'"build":"[^"]*"', '"build":"<BUILD>"', text)
     text = re.sub(r"\(errno \d+\)", "(errno N)", text)
+    text = re.sub(r"\b\d+ MB/s", "<N> MB/s", text)  # a speed is never the same twice
     return text
 
 

@@ -374,6 +374,15 @@ static void hash_index_and_checkpoints(void **state)
     damage_file("checkpoints", file_size("checkpoints"), step_for(7));
 }
 
+/* The field index: derived data, checked before it is believed (docs/INDEX.md 3.6); the
+ * dense sample is tests/crash/crash_index_damage.c, this one runs every reading above. */
+static void field_index(void **state)
+{
+    (void)state;
+    size_t used = data_end("index/data.mdb");
+    damage_file("index/data.mdb", used < (96u << 10) ? used : (96u << 10), step_for(211));
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -427,6 +436,7 @@ int main(void)
         cmocka_unit_test(small_files),
         cmocka_unit_test(segments),
         cmocka_unit_test(hash_index_and_checkpoints),
+        cmocka_unit_test(field_index),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

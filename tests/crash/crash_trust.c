@@ -305,7 +305,10 @@ static struct verdict verify(const struct fixture *fx, int mode, const char *aga
 {
     struct verdict v;
     memset(&v, 0, sizeof(v));
-    ltl_db *db = fx_open(fx, LTL_DURABILITY_DEFAULT, LTL_OPEN_READONLY, NULL);
+    /* the log, tree.hashes and checkpoints: the field index is left out (it was
+     * built from the records before they were tampered with, and verify would
+     * report the difference as index damage, exit 5: crash_index_damage.c) */
+    ltl_db *db = fx_open(fx, LTL_DURABILITY_DEFAULT, LTL_OPEN_READONLY, "index.enabled=off");
     ltl_verify_options o;
     ltl_verify_options_init(&o);
     o.mode = mode;

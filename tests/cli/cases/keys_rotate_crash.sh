@@ -1,3 +1,4 @@
+# golden-normalise: (tokens of read key|not of keys.read|sealed with read key) [0-9a-f]{8}\b => \1 <KEY ID>
 # SPDX-License-Identifier: MIT
 # A crash in the middle of a read key rotation (issue 10): the rotation record
 # and the manifest naming the new key are written together; if a crash keeps

@@ -1,3 +1,4 @@
+# golden-normalise: (tokens of read key|not of keys.read|sealed with read key) [0-9a-f]{8}\b => \1 <KEY ID>
 # SPDX-License-Identifier: MIT
 # Keys are enforced for writers (issue 10): a store that seals its records
 # refuses a writer without its read key (it would append plaintext to an
