@@ -26,7 +26,7 @@
 #define OPENSSL_SUPPRESS_DEPRECATED /* SHA256_Init & co. for the tokens' HMAC, as hash.c */
 
 #include "index/index.h"
-#include "query/query.h"
+#include "json/json.h"
 #include "trust/trust.h"
 
 #include <errno.h>
@@ -56,7 +56,7 @@
 #define RUN_MAX_SPAN     ((uint64_t)1 << 31)
 
 /* Longest key of the postings database: run id, path id, value key, offset. */
-#define KEY_MAX (5 + 5 + LTL__QUERY_KEY_MAX + 4)
+#define KEY_MAX (5 + 5 + LTL__KEY_MAX + 4)
 /* Longest key of any database (paths: 'p' and the path). */
 #define ANY_KEY_MAX (1 + LTL__INDEX_PATH_MAX)
 
@@ -273,7 +273,7 @@ static void hmac3(unsigned char out[32], const struct hmac_key *h, const void *a
     SHA256_Final(out, &x);
     ltl__key_wipe(&x, sizeof(x));
 #else
-    unsigned char buf[2 + LTL__INDEX_PATH_MAX + LTL__QUERY_KEY_MAX + 16];
+    unsigned char buf[2 + LTL__INDEX_PATH_MAX + LTL__KEY_MAX + 16];
     size_t n = 0;
     memcpy(buf, a, alen), n += alen;
     memcpy(buf + n, b, blen), n += blen;
@@ -1342,7 +1342,7 @@ static void token_of(const struct ltl__index *ix, const char *path, size_t plen,
 {
     unsigned char head[3] = {'v', (unsigned char)(plen >> 8), (unsigned char)plen};
     unsigned char mac[32];
-    unsigned char in[LTL__INDEX_PATH_MAX + LTL__QUERY_KEY_MAX];
+    unsigned char in[LTL__INDEX_PATH_MAX + LTL__KEY_MAX];
     memcpy(in, path, plen);
     memcpy(in + plen, vkey, vlen);
     hmac3(mac, &ix->tok, head, 3, in, plen + vlen, NULL, 0);
@@ -2581,10 +2581,10 @@ static int on_scalar(void *ctx, const ltl_json_event *ev)
     struct pcache *c = &p->paths[slot];
     if (c->skip)
         return 0;
-    unsigned char key[5 + LTL__QUERY_KEY_MAX + 16];
+    unsigned char key[5 + LTL__KEY_MAX + 16];
     size_t idlen = vr_put(key, c->id);
-    ltl__query_value v;
-    int rc = ltl__query_value_from_json(&v, ev->type, ev->value, ev->value_len, &p->scratch);
+    ltl__value v;
+    int rc = ltl__value_from_json(&v, ev->type, ev->value, ev->value_len, &p->scratch);
     if (rc == LTL_EINVAL)
         return 0;
     if (rc) {
@@ -2593,7 +2593,7 @@ static int on_scalar(void *ctx, const ltl_json_event *ev)
     }
     /* the key straight into the stack buffer: an ltl__buf over it, never grown */
     ltl__buf kb = {(char *)key, idlen, sizeof(key)};
-    if ((p->rc = ltl__query_value_key(&kb, &v)))
+    if ((p->rc = ltl__value_key(&kb, &v)))
         return 1;
     if (c->sealed) {
         /* a sealed record's value: its token instead */
@@ -2664,12 +2664,12 @@ int ltl__index_part_add(struct ltl__index_part *p, uint64_t rel, const char *top
     if (rel + 1 > p->records)
         p->records = rel + 1;
     /* the topic, under path id 0 */
-    unsigned char key[5 + LTL__QUERY_KEY_MAX + 16];
+    unsigned char key[5 + LTL__KEY_MAX + 16];
     size_t idlen = vr_put(key, LTL__INDEX_TOPIC_PATH);
     ltl__buf kb = {(char *)key, idlen, sizeof(key)};
-    ltl__query_value v = {
+    ltl__value v = {
         LTL_JSON_STRING, topic, topic_len > LTL_TOPIC_MAX ? LTL_TOPIC_MAX : topic_len, {0}};
-    rc = ltl__query_value_key(&kb, &v);
+    rc = ltl__value_key(&kb, &v);
     if (!rc)
         rc = part_post(p, key, kb.len);
     if (!rc)
@@ -3570,7 +3570,7 @@ int ltl__index_token_key(const struct ltl__index_snap *s, const char *path, size
                          const void *vkey, size_t vkey_len, ltl__buf *out)
 {
     if (s->values != LTL__INDEX_VALUES_TOKENS || len > LTL__INDEX_PATH_MAX ||
-        vkey_len > LTL__QUERY_KEY_MAX)
+        vkey_len > LTL__KEY_MAX)
         return ltl__errf(LTL_EINVAL, "index: no token for this value");
     unsigned char token[1 + TOKEN_LEN];
     token_of(s->ix, path, len, vkey, vkey_len, token);
@@ -3694,7 +3694,7 @@ int ltl__index_scan(struct ltl__index_snap *s, uint32_t path, const void *key_lo
                     bool lo_incl, const void *key_hi, size_t hi_len, bool hi_incl, uint64_t seq_lo,
                     uint64_t seq_hi, uint64_t limit, ltl__index_seq_fn fn, void *ctx)
 {
-    if (lo_len > LTL__QUERY_KEY_MAX || hi_len > LTL__QUERY_KEY_MAX)
+    if (lo_len > LTL__KEY_MAX || hi_len > LTL__KEY_MAX)
         return ltl__errf(LTL_EINVAL, "index: a lookup key is too long");
     struct scan_args a = {s,      path,   key_lo, key_hi, lo_len, hi_len, lo_incl, hi_incl,
                           seq_lo, seq_hi, limit,  0,      fn,     ctx,    NULL};

@@ -31,7 +31,7 @@ static int put_string(ltl__buf *out, const char *text, size_t len)
 }
 
 /* The RFC 3339 text of an integer ns value, when it parses back to the same value. */
-static bool ts_text(char *buf, size_t cap, const ltl__query_value *v)
+static bool ts_text(char *buf, size_t cap, const ltl__value *v)
 {
     char num[24];
     if (v->len >= sizeof(num))
@@ -52,7 +52,7 @@ static bool ts_text(char *buf, size_t cap, const ltl__query_value *v)
     return ltl_time_parse(&back, buf, 0) == LTL_OK && back == ns;
 }
 
-static int put_value(ltl__buf *out, const ltl__query_node *node, const ltl__query_value *v)
+static int put_value(ltl__buf *out, const ltl__query_node *node, const ltl__value *v)
 {
     switch (v->type) {
     case LTL_JSON_NUMBER:

@@ -25,6 +25,34 @@
 #error "regexec() with REG_STARTEND is needed (glibc, the BSDs and macOS have it)"
 #endif
 
+/* ---- comparing values ------------------------------------------------------------------ */
+
+static int type_class(int type)
+{
+    return type == LTL_JSON_TRUE ? LTL_JSON_FALSE : type;
+}
+
+bool ltl__query_holds(int op, const ltl__value *x, const ltl__value *v)
+{
+    if (type_class(x->type) != type_class(v->type))
+        return false;
+    int c = ltl__value_compare(x, v);
+    switch (op) {
+    case LTL__QUERY_EQ:
+        return c == 0;
+    case LTL__QUERY_LT:
+        return c < 0;
+    case LTL__QUERY_LE:
+        return c <= 0;
+    case LTL__QUERY_GT:
+        return c > 0;
+    case LTL__QUERY_GE:
+        return c >= 0;
+    default:
+        return false;
+    }
+}
+
 /* ---- regular expressions ----------------------------------------------------------------- */
 
 static pthread_once_t utf8_once = PTHREAD_ONCE_INIT;
@@ -283,7 +311,7 @@ struct ltl__query_matcher {
 struct event_value {
     bool ready;
     bool scalar;
-    ltl__query_value v;
+    ltl__value v;
     const char *cstr; /* v.text NUL-terminated, for regexec (made when a regex needs it) */
 };
 
@@ -294,8 +322,7 @@ static int get_value(ltl__query_matcher *m, const ltl_json_event *ev, struct eve
     ev_value->ready = true;
     if (ev->type == LTL_JSON_OBJECT || ev->type == LTL_JSON_ARRAY)
         return LTL_OK;
-    int rc =
-        ltl__query_value_from_json(&ev_value->v, ev->type, ev->value, ev->value_len, &m->scratch);
+    int rc = ltl__value_from_json(&ev_value->v, ev->type, ev->value, ev->value_len, &m->scratch);
     if (rc == LTL_ENOMEM)
         return rc;
     ev_value->scalar = rc == LTL_OK;
@@ -304,8 +331,7 @@ static int get_value(ltl__query_matcher *m, const ltl_json_event *ev, struct eve
 
 /* Does a scalar value satisfy a (non-!=) term? For a regex, `cstr` is x's text ending in
  * NUL: sanitizers' regexec() reads up to a NUL whatever REG_STARTEND says. */
-static bool value_satisfies(const ltl__query_node *leaf, const ltl__query_value *x,
-                            const char *cstr)
+static bool value_satisfies(const ltl__query_node *leaf, const ltl__value *x, const char *cstr)
 {
     if (leaf->kind == LTL__QUERY_IN) {
         for (size_t i = 0; i < leaf->nvalues; i++)
@@ -344,7 +370,7 @@ static int feed_leaf(ltl__query_matcher *m, const ltl__query_node *leaf, const l
         return rc;
     if (!ev_value->scalar)
         return 0;
-    const ltl__query_value *x = &ev_value->v;
+    const ltl__value *x = &ev_value->v;
     if (leaf->op == LTL__QUERY_MATCH && !ev_value->cstr) {
         if (x->text == m->scratch.data) {
             ev_value->cstr = x->text; /* decoded: already ends in NUL */
@@ -367,7 +393,7 @@ static const ltl__query_group *find_group(const ltl__query *q, const char *wildc
 {
     if (len < 256 ? !((q->wildcard_lens[len / 64] >> (len % 64)) & 1) : !q->wildcard_lens[4])
         return NULL;
-    uint64_t h = ltl__query_hash(wildcard, len);
+    uint64_t h = ltl__hash64(wildcard, len);
     for (size_t at = h & q->table_mask; q->table[at]; at = (at + 1) & q->table_mask) {
         const ltl__query_group *g = &q->groups[q->table[at] - 1];
         if (g->hash == h && g->wildcard_len == len && !memcmp(g->wildcard, wildcard, len))
@@ -460,7 +486,7 @@ void ltl__query_matcher_free(ltl__query_matcher *m)
 
 /* The value of an envelope field; false when the record does not have it. `buf` holds the
  * text of numbers (24 bytes). */
-static bool envelope_value(ltl__query_value *v, const ltl__query_record *rec, int field, char *buf)
+static bool envelope_value(ltl__value *v, const ltl__query_record *rec, int field, char *buf)
 {
     int n = -1;
     const char *s = NULL;
@@ -492,18 +518,18 @@ static bool envelope_value(ltl__query_value *v, const ltl__query_record *rec, in
         break;
     }
     if (n >= 0) {
-        *v = (ltl__query_value){.type = LTL_JSON_NUMBER, .text = buf, .len = (size_t)n};
-        return ltl__query_num_parse(&v->num, buf, (size_t)n) == LTL_OK;
+        *v = (ltl__value){.type = LTL_JSON_NUMBER, .text = buf, .len = (size_t)n};
+        return ltl__num_parse(&v->num, buf, (size_t)n) == LTL_OK;
     }
     if (!s)
         return false;
-    *v = (ltl__query_value){.type = LTL_JSON_STRING, .text = s, .len = strlen(s)};
+    *v = (ltl__value){.type = LTL_JSON_STRING, .text = s, .len = strlen(s)};
     return true;
 }
 
 static bool envelope_term(const ltl__query_node *leaf, const ltl__query_record *rec)
 {
-    ltl__query_value v;
+    ltl__value v;
     char buf[24];
     if (!envelope_value(&v, rec, leaf->field, buf))
         return false;

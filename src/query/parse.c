@@ -473,12 +473,12 @@ static int read_token(struct parser *p, struct token *t, const char *what)
     if (!t->text)
         return LTL_ENOMEM;
     t->len = n;
-    ltl__query_num num;
+    ltl__num num;
     if (kw && exact)
         t->type = !strcmp(kw, "true")    ? LTL_JSON_TRUE
                   : !strcmp(kw, "false") ? LTL_JSON_FALSE
                                          : LTL_JSON_NULL;
-    else if (ltl__query_num_parse(&num, w, n) == LTL_OK)
+    else if (ltl__num_parse(&num, w, n) == LTL_OK)
         t->type = LTL_JSON_NUMBER;
     else
         t->type = LTL_JSON_STRING;
@@ -487,12 +487,12 @@ static int read_token(struct parser *p, struct token *t, const char *what)
 }
 
 /* A number value from text already known to be a JSON number. */
-static int set_number(ltl__query_value *v, const char *text, size_t len)
+static int set_number(ltl__value *v, const char *text, size_t len)
 {
     v->type = LTL_JSON_NUMBER;
     v->text = text;
     v->len = len;
-    return ltl__query_num_parse(&v->num, text, len);
+    return ltl__num_parse(&v->num, text, len);
 }
 
 static const char *type_name(int type)
@@ -532,7 +532,7 @@ static int parse_time(int64_t *out, const char *text, int64_t now)
 
 /* Turn a token into the value a comparison on `node` (its field) uses. */
 static int make_value(struct parser *p, const ltl__query_node *node, const struct token *t,
-                      ltl__query_value *v)
+                      ltl__value *v)
 {
     const char *field = field_names[node->field];
     switch (node->field) {
@@ -801,7 +801,7 @@ static int parse_atom(struct parser *p, ltl__query_node **out)
                 break;
             }
         }
-        ltl__query_value *values = NULL;
+        ltl__value *values = NULL;
         if (rc == LTL_OK && nt) {
             values = arena_alloc(p->q->arena, nt * sizeof(*values));
             if (!values)
@@ -829,7 +829,7 @@ static int parse_atom(struct parser *p, ltl__query_node **out)
     struct token t;
     if ((rc = read_token(p, &t, what)))
         return rc;
-    ltl__query_value *value = arena_alloc(p->q->arena, sizeof(*value));
+    ltl__value *value = arena_alloc(p->q->arena, sizeof(*value));
     if (!value)
         return LTL_ENOMEM;
     if (op == LTL__QUERY_MATCH) {
@@ -1006,7 +1006,7 @@ static int build_tables(ltl__query *q)
         if (leaf->kind == LTL__QUERY_EXISTS ||
             (leaf->kind == LTL__QUERY_CMP && leaf->op == LTL__QUERY_NE))
             q->needs_containers = true;
-        size_t at = ltl__query_hash(leaf->path, leaf->path_len) & (size - 1);
+        size_t at = ltl__hash64(leaf->path, leaf->path_len) & (size - 1);
         while (slot_table[at]) {
             const ltl__query_slot *s = &q->slots[slot_table[at] - 1];
             if (s->path_len == leaf->path_len && !memcmp(s->path, leaf->path, s->path_len))
@@ -1063,7 +1063,7 @@ static int build_tables(ltl__query *q)
         return LTL_ENOMEM;
     for (size_t i = 0; i < q->nslots; i++) {
         const ltl__query_slot *s = &q->slots[i];
-        uint64_t h = ltl__query_hash(s->wildcard, s->wildcard_len);
+        uint64_t h = ltl__hash64(s->wildcard, s->wildcard_len);
         size_t at = h & q->table_mask;
         while (q->table[at]) {
             const ltl__query_group *g = &q->groups[q->table[at] - 1];

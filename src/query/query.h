@@ -17,6 +17,7 @@
 #define LTL_QUERY_QUERY_H
 
 #include "core/core.h"
+#include "json/json.h"
 
 /* ---- limits ------------------------------------------------------------------------------- */
 
@@ -24,99 +25,8 @@
 #define LTL__QUERY_MAX_LEN 65536
 /* The deepest nesting of '(' and 'not' accepted (the parser and the evaluator recurse). */
 #define LTL__QUERY_MAX_DEPTH 100
-/* Decimal exponents saturate at +-10^18 (numbers beyond compare as equal to the bound). */
-#define LTL__QUERY_EXP_MAX 1000000000000000000LL
 /* A regex whose repetitions would expand (inside regcomp) to more items is refused. */
 #define LTL__QUERY_REGEX_MAX_ITEMS 10000
-/* Index keys keep this many significant digits of a number; more make the key lossy. */
-#define LTL__QUERY_KEY_DIGITS 40
-/* Index keys keep this many leading bytes of a string; longer ones get a hash: lossy. */
-#define LTL__QUERY_KEY_PREFIX 128
-/* The longest key ltl__query_value_key() writes (a string of NULs: 1 + 2*128 + 2 + 8). */
-#define LTL__QUERY_KEY_MAX 267
-
-/* ---- values ------------------------------------------------------------------------------
- * A typed scalar, as the language compares it. Types are the JSON event types of ltl.h:
- * LTL_JSON_NUMBER, LTL_JSON_STRING, LTL_JSON_FALSE, LTL_JSON_TRUE, LTL_JSON_NULL.
- *
- * The total order (ltl__query_value_compare, and memcmp of the keys):
- *   numbers < strings < false < true < null;
- *   numbers by exact decimal value (1 == 1.0 == 10e-1, -0 == 0, no double rounding);
- *   strings bytewise on their UTF-8 bytes (= code point order), a prefix first.
- * The language itself never orders values of different types (docs/QUERY.md): the
- * cross-type part of the order exists for the index.
- */
-
-/* A number in exact decimal form: value = sign * 0.d1d2...dn * 10^exp, d1 != 0, dn != 0. */
-typedef struct ltl__query_num {
-    int sign;           /* -1, 0 (then nothing else matters) or 1 */
-    int64_t exp;        /* in [-LTL__QUERY_EXP_MAX, LTL__QUERY_EXP_MAX] */
-    const char *digits; /* first significant digit, inside the number's text */
-    const char *end;    /* one past the last significant digit; a '.' may lie in between */
-    size_t ndigits;     /* n */
-} ltl__query_num;
-
-typedef struct ltl__query_value {
-    int type;         /* LTL_JSON_NUMBER ... LTL_JSON_NULL */
-    const char *text; /* NUMBER: JSON number text; STRING: decoded UTF-8 (may hold NULs) */
-    size_t len;
-    ltl__query_num num; /* NUMBER only; points into text */
-} ltl__query_value;
-
-/* Parse JSON number text (RFC 8259 grammar, whole input) into exact decimal form; the result
- * points into `text`, which must outlive it. LTL_OK, or LTL_EPARSE when text is not a JSON
- * number (no message recorded). */
-int ltl__query_num_parse(ltl__query_num *out, const char *text, size_t len) LTL__WUR;
-
-/* A value from a JSON event's type and text (the text as in the input: strings with their
- * quotes and escapes). A string with escapes is decoded into `scratch` (reset first), so the
- * value lives as long as `text` and `scratch` are unchanged. Containers (OBJECT, ARRAY) and
- * malformed text give LTL_EINVAL. LTL_OK, LTL_EINVAL, LTL_ENOMEM. */
-int ltl__query_value_from_json(ltl__query_value *out, int type, const char *text, size_t len,
-                               ltl__buf *scratch) LTL__WUR;
-
-/* The total order above: <0, 0, >0. */
-int ltl__query_value_compare(const ltl__query_value *a, const ltl__query_value *b);
-
-/* ---- order-preserving keys -----------------------------------------------------------------
- * A value's key: memcmp order of keys (shorter first on a common prefix) is the total order
- * above, and equal values have equal keys (1, 1.0 and 10e-1 share one key). Layout:
- *   0x10 negative number | 0x11 zero | 0x12 positive number, then (numbers other than zero)
- *        the decimal exponent (1..9 bytes, order-preserving) and the digits in base 100,
- *        one byte per pair: 2p+1, the last pair 2p; all complemented for negatives;
- *   0x20 string: its bytes with 0x00 written 0x00 0xFF, ended by 0x00 0x01;
- *   0x30 false | 0x31 true | 0x40 null.
- * A key can be LOSSY — several values share it, and its place in the order is only known
- * up to its group:
- *   - a number with more than LTL__QUERY_KEY_DIGITS significant digits keeps that many,
- *     all as 2p+1, then the byte 0x00 (0xFF for negatives);
- *   - a string longer than LTL__QUERY_KEY_PREFIX bytes keeps that many bytes, then
- *     0x00 0x02 and an 8-byte hash (FNV-1a 64, big-endian) of the whole string.
- * Order is still weak: a < b implies order part of key(a) <= order part of key(b), where the
- * order part is ltl__query_key_order_len() bytes. So a record found through a lossy key
- * (stored or looked up) must have its term re-checked on the record (ltl__query_match does),
- * and a range scan whose bound has a lossy key must scan from/to the bound's whole group
- * (its order part as a prefix).
- */
-
-/* Append the key of `v` to out. LTL_OK or LTL_ENOMEM (out unchanged in length). */
-int ltl__query_value_key(ltl__buf *out, const ltl__query_value *v) LTL__WUR;
-
-/* Append the key of a JSON event's value (type and text as ltl__query_value_from_json takes
- * them) to out: what the indexer calls for every scalar. LTL_OK, LTL_EINVAL, LTL_ENOMEM. */
-int ltl__query_value_encode(ltl__buf *out, int type, const char *text, size_t len) LTL__WUR;
-
-/* true when the key is lossy (see above). The key must come from ltl__query_value_key. */
-bool ltl__query_key_lossy(const void *key, size_t len);
-
-/* The length of the key's order part: len, or len - 8 for a long string's key. */
-size_t ltl__query_key_order_len(const void *key, size_t len);
-
-/* Append a readable form of a key, for debugging and `ltl index dump`: JSON text for exact
- * keys (numbers in a canonical form such as 1.5e+30), with a note for lossy ones. LTL_OK,
- * LTL_EPARSE (not a key this module writes; a message is recorded), LTL_ENOMEM. */
-int ltl__query_key_describe(ltl__buf *out, const void *key, size_t len) LTL__WUR;
-
 /* ---- the tree --------------------------------------------------------------------------- */
 
 /* Node kinds. */
@@ -171,7 +81,7 @@ typedef struct ltl__query_node {
     bool concrete; /* the path has a concrete index ([3]): index postings under `wildcard`
                       hold a superset of its matches (re-check) */
     int op;        /* CMP: LTL__QUERY_EQ ... LTL__QUERY_MATCH */
-    const ltl__query_value *values; /* CMP: one; IN: nvalues */
+    const ltl__value *values; /* CMP: one; IN: nvalues */
     size_t nvalues;
 
     /* internal */
@@ -260,7 +170,7 @@ int ltl__query_match(bool *out, const ltl__query *q, const ltl__query_record *re
 
 /* Whether x op v holds, for op LTL__QUERY_EQ, LT, LE, GT, GE (not NE: it is not a per-value
  * test). Values of different types never compare (false). */
-bool ltl__query_holds(int op, const ltl__query_value *x, const ltl__query_value *v);
+bool ltl__query_holds(int op, const ltl__value *x, const ltl__value *v);
 
 /* Compile a POSIX ERE (REG_EXTENDED | REG_NOSUB, C.UTF-8 locale). Patterns that would
  * make regcomp() expand hugely (repeated repetitions, more than LTL__QUERY_REGEX_MAX_ITEMS
@@ -313,7 +223,5 @@ struct ltl__query {
     bool needs_payload;
     bool needs_containers; /* exists or != on a payload path: container events are needed */
 };
-
-uint64_t ltl__query_hash(const void *data, size_t len);
 
 #endif /* LTL_QUERY_QUERY_H */

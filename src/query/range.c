@@ -22,7 +22,7 @@ struct bounds {
 static const struct bounds unbounded = {false, -WIDE_BIG, WIDE_BIG, -WIDE_BIG, WIDE_BIG};
 
 /* floor(v) when !ceil, else ceil(v), saturated to +-WIDE_BIG. */
-static wide round_num(const ltl__query_num *n, bool ceil)
+static wide round_num(const ltl__num *n, bool ceil)
 {
     if (n->sign == 0)
         return 0;
@@ -54,7 +54,7 @@ static void leaf_bounds(struct bounds *b, const ltl__query_node *node)
         return;
     wide lo = -WIDE_BIG, hi = WIDE_BIG;
     if (node->kind == LTL__QUERY_CMP) {
-        const ltl__query_num *v = &node->values[0].num;
+        const ltl__num *v = &node->values[0].num;
         wide fl = round_num(v, false), ce = round_num(v, true);
         switch (node->op) {
         case LTL__QUERY_EQ:
@@ -82,7 +82,7 @@ static void leaf_bounds(struct bounds *b, const ltl__query_node *node)
     } else if (node->kind == LTL__QUERY_IN) {
         bool any = false;
         for (size_t i = 0; i < node->nvalues; i++) {
-            const ltl__query_num *v = &node->values[i].num;
+            const ltl__num *v = &node->values[i].num;
             wide fl = round_num(v, false);
             if (fl != round_num(v, true))
                 continue;

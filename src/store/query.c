@@ -189,20 +189,20 @@ static int keep_seq(void *vctx, uint64_t seq)
 }
 
 /* The key of a query value (@topic == 2024 means the text). */
-static int value_key(ltl__buf *key, ltl__query_value *vv, const ltl__query_node *n,
-                     const ltl__query_value *v)
+static int value_key(ltl__buf *key, ltl__value *vv, const ltl__query_node *n,
+                     const ltl__value *v)
 {
     *vv = *v;
     if (n->field == LTL__QUERY_TOPIC && v->type == LTL_JSON_NUMBER)
         vv->type = LTL_JSON_STRING;
-    return ltl__query_value_key(key, vv);
+    return ltl__value_key(key, vv);
 }
 
 /* Bound r below by key: > or >= (the whole group of a lossy key). */
 static int bound_lo(struct krange *r, const ltl__buf *key, int op)
 {
-    size_t order = ltl__query_key_order_len(key->data, key->len);
-    bool lossy = ltl__query_key_lossy(key->data, key->len);
+    size_t order = ltl__key_order_len(key->data, key->len);
+    bool lossy = ltl__key_lossy(key->data, key->len);
     r->lo_incl = op == LTL__QUERY_GE || lossy;
     return ltl__buf_append(&r->lo, key->data, lossy ? order : key->len);
 }
@@ -210,8 +210,8 @@ static int bound_lo(struct krange *r, const ltl__buf *key, int op)
 /* Bound r above by key: < or <= (up to the end of a lossy key's group). */
 static int bound_hi(struct krange *r, const ltl__buf *key, int op)
 {
-    size_t order = ltl__query_key_order_len(key->data, key->len);
-    if (ltl__query_key_lossy(key->data, key->len)) {
+    size_t order = ltl__key_order_len(key->data, key->len);
+    if (ltl__key_lossy(key->data, key->len)) {
         r->hi_incl = true;
         int rc = ltl__buf_append(&r->hi, key->data, order);
         return rc ? rc : ltl__buf_append(&r->hi, "\xff\xff\xff\xff\xff\xff\xff\xff\xff", 9);
@@ -269,12 +269,12 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
     if (nvalues > LTL__ARRAY_LEN(t->r) / 2)
         return LTL_OK; /* a long in-list: cheaper to scan than to plan */
     for (size_t i = 0; i < nvalues; i++) {
-        const ltl__query_value *v = &n->values[i];
+        const ltl__value *v = &n->values[i];
         if (n->field == LTL__QUERY_TOPIC && v->type != LTL_JSON_STRING &&
             v->type != LTL_JSON_NUMBER)
             return LTL_OK;
         ltl__buf key = {0};
-        ltl__query_value vv;
+        ltl__value vv;
         int rc;
         if ((rc = value_key(&key, &vv, n, v))) {
             ltl__buf_free(&key);
@@ -316,7 +316,7 @@ static int term_of(struct term *t, struct ltl__index_snap *snap, const ltl__quer
             arc = bound_lo(r, &key, op);
             if (!arc && upper) {
                 ltl__buf ukey = {0};
-                ltl__query_value uv;
+                ltl__value uv;
                 if ((rc = value_key(&ukey, &uv, upper, &upper->values[0]))) {
                     ltl__buf_free(&ukey);
                     ltl__buf_free(&key);

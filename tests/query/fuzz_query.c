@@ -26,9 +26,9 @@ static void check_keys(const ltl__query_node *node)
     ltl__buf key = {0}, text = {0};
     for (size_t i = 0; i < node->nvalues; i++) {
         key.len = text.len = 0;
-        CHECK(ltl__query_value_key(&key, &node->values[i]) == LTL_OK);
-        CHECK(key.len <= LTL__QUERY_KEY_MAX);
-        CHECK(ltl__query_key_describe(&text, key.data, key.len) == LTL_OK);
+        CHECK(ltl__value_key(&key, &node->values[i]) == LTL_OK);
+        CHECK(key.len <= LTL__KEY_MAX);
+        CHECK(ltl__key_describe(&text, key.data, key.len) == LTL_OK);
     }
     ltl__buf_free(&key);
     ltl__buf_free(&text);

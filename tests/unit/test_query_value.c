@@ -3,7 +3,7 @@
  * test_query_value.c — the query language's values: exact decimal numbers
  * from JSON text, the total order, and the order-preserving index keys.
  * The central property: memcmp of two keys orders like
- * ltl__query_value_compare() of the values (weakly, by group, for lossy keys),
+ * ltl__value_compare() of the values (weakly, by group, for lossy keys),
  * checked on many random pairs, with integers and short decimals also
  * checked against an independent order (int128 and double arithmetic).
  */
@@ -15,22 +15,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-static ltl__query_value num(const char *text)
+static ltl__value num(const char *text)
 {
-    ltl__query_value v = {.type = LTL_JSON_NUMBER, .text = text, .len = strlen(text)};
-    if (ltl__query_num_parse(&v.num, text, strlen(text)) != LTL_OK)
+    ltl__value v = {.type = LTL_JSON_NUMBER, .text = text, .len = strlen(text)};
+    if (ltl__num_parse(&v.num, text, strlen(text)) != LTL_OK)
         fail_msg("not a number: %s", text);
     return v;
 }
 
-static ltl__query_value str(const char *text, size_t len)
+static ltl__value str(const char *text, size_t len)
 {
-    return (ltl__query_value){.type = LTL_JSON_STRING, .text = text, .len = len};
+    return (ltl__value){.type = LTL_JSON_STRING, .text = text, .len = len};
 }
 
-static ltl__query_value lit(int type)
+static ltl__value lit(int type)
 {
-    return (ltl__query_value){.type = type, .text = "", .len = 0};
+    return (ltl__value){.type = type, .text = "", .len = 0};
 }
 
 static int sign(int c)
@@ -48,10 +48,10 @@ static int bytes_compare(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : alen > blen;
 }
 
-static void key_of(ltl__buf *out, const ltl__query_value *v)
+static void key_of(ltl__buf *out, const ltl__value *v)
 {
     out->len = 0;
-    assert_int_equal(ltl__query_value_key(out, v), LTL_OK);
+    assert_int_equal(ltl__value_key(out, v), LTL_OK);
 }
 
 static void test_number_grammar(void **state)
@@ -61,15 +61,15 @@ static void test_number_grammar(void **state)
                           "1E5",    "1e+5",    "1e-5", "1.5e3", "-0.0", "123.456e-789", "0e0",
                           "1e0000", "1.00000", "9" /* one digit */};
     for (size_t i = 0; i < LTL__ARRAY_LEN(good); i++) {
-        ltl__query_num n;
-        if (ltl__query_num_parse(&n, good[i], strlen(good[i])) != LTL_OK)
+        ltl__num n;
+        if (ltl__num_parse(&n, good[i], strlen(good[i])) != LTL_OK)
             fail_msg("rejected %s", good[i]);
     }
     const char *bad[] = {"",    "-",   "+1",       "01", "-01", ".5",   "1.",  "1e",    "1e+",
                          "0x1", "NaN", "Infinity", " 1", "1 ",  "1.5.", "--1", "1e5.0", "e5"};
     for (size_t i = 0; i < LTL__ARRAY_LEN(bad); i++) {
-        ltl__query_num n;
-        if (ltl__query_num_parse(&n, bad[i], strlen(bad[i])) != LTL_EPARSE)
+        ltl__num n;
+        if (ltl__num_parse(&n, bad[i], strlen(bad[i])) != LTL_EPARSE)
             fail_msg("accepted %s", bad[i]);
     }
 }
@@ -95,12 +95,12 @@ static void test_number_normal_form(void **state)
         {"1e18", 1, 19, 1},
         {"0.1e-5", 1, -5, 1},
         {"123e-2", 1, 1, 3},
-        {"1e999999999999999999999", 1, LTL__QUERY_EXP_MAX, 1},
-        {"1e-999999999999999999999", 1, -LTL__QUERY_EXP_MAX + 1, 1},
+        {"1e999999999999999999999", 1, LTL__VALUE_EXP_MAX, 1},
+        {"1e-999999999999999999999", 1, -LTL__VALUE_EXP_MAX + 1, 1},
     };
     for (size_t i = 0; i < LTL__ARRAY_LEN(cases); i++) {
-        ltl__query_num n;
-        assert_int_equal(ltl__query_num_parse(&n, cases[i].text, strlen(cases[i].text)), LTL_OK);
+        ltl__num n;
+        assert_int_equal(ltl__num_parse(&n, cases[i].text, strlen(cases[i].text)), LTL_OK);
         if (n.sign != cases[i].sign ||
             (n.sign && (n.exp != cases[i].exp || n.ndigits != cases[i].ndigits)))
             fail_msg("%s: sign %d exp %lld digits %zu", cases[i].text, n.sign, (long long)n.exp,
@@ -123,8 +123,8 @@ static void test_number_equality_and_order(void **state)
     for (size_t r = 0; r < LTL__ARRAY_LEN(same); r++)
         for (size_t i = 0; i < 6 && same[r][i]; i++)
             for (size_t j = 0; j < 6 && same[r][j]; j++) {
-                ltl__query_value a = num(same[r][i]), b = num(same[r][j]);
-                if (ltl__query_value_compare(&a, &b) != 0)
+                ltl__value a = num(same[r][i]), b = num(same[r][j]);
+                if (ltl__value_compare(&a, &b) != 0)
                     fail_msg("%s != %s", same[r][i], same[r][j]);
                 key_of(&ka, &a);
                 key_of(&kb, &b);
@@ -162,9 +162,9 @@ static void test_number_equality_and_order(void **state)
                         "1e400"};
     for (size_t i = 0; i < LTL__ARRAY_LEN(up); i++)
         for (size_t j = 0; j < LTL__ARRAY_LEN(up); j++) {
-            ltl__query_value a = num(up[i]), b = num(up[j]);
+            ltl__value a = num(up[i]), b = num(up[j]);
             int want = i < j ? -1 : i > j;
-            if (ltl__query_value_compare(&a, &b) != want)
+            if (ltl__value_compare(&a, &b) != want)
                 fail_msg("compare(%s, %s) != %d", up[i], up[j], want);
             key_of(&ka, &a);
             key_of(&kb, &b);
@@ -179,25 +179,25 @@ static void test_exponents_saturate(void **state)
 {
     (void)state;
     /* documented: an exponent written beyond +-10^18 counts as +-10^18 */
-    ltl__query_value a = num("1e1000000000000000000000"), b = num("1e2000000000000000000000");
-    assert_int_equal(ltl__query_value_compare(&a, &b), 0);
-    ltl__query_value c = num("2e2000000000000000000000");
-    assert_int_equal(ltl__query_value_compare(&a, &c), -1);
-    ltl__query_value d = num("1e999999999999999998");
-    assert_int_equal(ltl__query_value_compare(&d, &a), -1);
+    ltl__value a = num("1e1000000000000000000000"), b = num("1e2000000000000000000000");
+    assert_int_equal(ltl__value_compare(&a, &b), 0);
+    ltl__value c = num("2e2000000000000000000000");
+    assert_int_equal(ltl__value_compare(&a, &c), -1);
+    ltl__value d = num("1e999999999999999998");
+    assert_int_equal(ltl__value_compare(&d, &a), -1);
 }
 
 static void test_types_order(void **state)
 {
     (void)state;
-    ltl__query_value vals[] = {num("-1e300"),       num("0"),           num("1e300"),
+    ltl__value vals[] = {num("-1e300"),       num("0"),           num("1e300"),
                                str("", 0),          str("\0", 1),       str("a", 1),
                                lit(LTL_JSON_FALSE), lit(LTL_JSON_TRUE), lit(LTL_JSON_NULL)};
     ltl__buf ka = {0}, kb = {0};
     for (size_t i = 0; i < LTL__ARRAY_LEN(vals); i++)
         for (size_t j = 0; j < LTL__ARRAY_LEN(vals); j++) {
             int want = i < j ? -1 : i > j;
-            assert_int_equal(ltl__query_value_compare(&vals[i], &vals[j]), want);
+            assert_int_equal(ltl__value_compare(&vals[i], &vals[j]), want);
             key_of(&ka, &vals[i]);
             key_of(&kb, &vals[j]);
             assert_int_equal(bytes_compare(ka.data, ka.len, kb.data, kb.len), want);
@@ -205,7 +205,7 @@ static void test_types_order(void **state)
     ltl__buf_free(&ka);
     ltl__buf_free(&kb);
     /* the language never orders across types */
-    ltl__query_value one = num("1"), s1 = str("1", 1), f = lit(LTL_JSON_FALSE),
+    ltl__value one = num("1"), s1 = str("1", 1), f = lit(LTL_JSON_FALSE),
                      t = lit(LTL_JSON_TRUE), n = lit(LTL_JSON_NULL);
     for (int op = LTL__QUERY_EQ; op <= LTL__QUERY_GE; op++) {
         if (op == LTL__QUERY_NE)
@@ -223,7 +223,7 @@ static void test_key_layout(void **state)
 {
     (void)state;
     struct {
-        ltl__query_value v;
+        ltl__value v;
         const char *bytes;
         size_t len;
     } cases[] = {
@@ -248,8 +248,8 @@ static void test_key_layout(void **state)
         key_of(&k, &cases[i].v);
         if (k.len != cases[i].len || memcmp(k.data, cases[i].bytes, k.len) != 0)
             fail_msg("case %zu: key of %.*s differs", i, (int)cases[i].v.len, cases[i].v.text);
-        assert_false(ltl__query_key_lossy(k.data, k.len));
-        assert_int_equal(ltl__query_key_order_len(k.data, k.len), k.len);
+        assert_false(ltl__key_lossy(k.data, k.len));
+        assert_int_equal(ltl__key_order_len(k.data, k.len), k.len);
     }
     ltl__buf_free(&k);
 }
@@ -262,17 +262,17 @@ static void test_lossy_keys(void **state)
     memcpy(long_b, long_a, sizeof(long_b));
     long_b[150] = 'y';
     ltl__buf ka = {0}, kb = {0};
-    ltl__query_value a = str(long_a, LTL__QUERY_KEY_PREFIX);
+    ltl__value a = str(long_a, LTL__KEY_PREFIX);
     key_of(&ka, &a);
-    assert_false(ltl__query_key_lossy(ka.data, ka.len));
-    a = str(long_a, LTL__QUERY_KEY_PREFIX + 1);
+    assert_false(ltl__key_lossy(ka.data, ka.len));
+    a = str(long_a, LTL__KEY_PREFIX + 1);
     key_of(&ka, &a);
-    assert_true(ltl__query_key_lossy(ka.data, ka.len));
-    assert_int_equal(ltl__query_key_order_len(ka.data, ka.len), ka.len - 8);
-    assert_true(ka.len <= LTL__QUERY_KEY_MAX);
+    assert_true(ltl__key_lossy(ka.data, ka.len));
+    assert_int_equal(ltl__key_order_len(ka.data, ka.len), ka.len - 8);
+    assert_true(ka.len <= LTL__KEY_MAX);
     /* two long strings with one prefix: one group, different hashes */
     a = str(long_a, 200);
-    ltl__query_value b = str(long_b, 200);
+    ltl__value b = str(long_b, 200);
     key_of(&ka, &a);
     key_of(&kb, &b);
     assert_int_equal(ka.len, kb.len);
@@ -282,18 +282,18 @@ static void test_lossy_keys(void **state)
     char zeros[300] = {0};
     a = str(zeros, sizeof(zeros));
     key_of(&ka, &a);
-    assert_int_equal(ka.len, LTL__QUERY_KEY_MAX);
+    assert_int_equal(ka.len, LTL__KEY_MAX);
     /* numbers past 40 digits */
-    ltl__query_value n40 = num("1234567890123456789012345678901234567890");
-    ltl__query_value n41 = num("12345678901234567890123456789012345678901");
-    ltl__query_value m41 = num("-12345678901234567890123456789012345678901");
+    ltl__value n40 = num("1234567890123456789012345678901234567890");
+    ltl__value n41 = num("12345678901234567890123456789012345678901");
+    ltl__value m41 = num("-12345678901234567890123456789012345678901");
     key_of(&ka, &n40);
-    assert_false(ltl__query_key_lossy(ka.data, ka.len));
+    assert_false(ltl__key_lossy(ka.data, ka.len));
     key_of(&ka, &n41);
-    assert_true(ltl__query_key_lossy(ka.data, ka.len));
-    assert_int_equal(ltl__query_key_order_len(ka.data, ka.len), ka.len);
+    assert_true(ltl__key_lossy(ka.data, ka.len));
+    assert_int_equal(ltl__key_order_len(ka.data, ka.len), ka.len);
     key_of(&ka, &m41);
-    assert_true(ltl__query_key_lossy(ka.data, ka.len));
+    assert_true(ltl__key_lossy(ka.data, ka.len));
     ltl__buf_free(&ka);
     ltl__buf_free(&kb);
 }
@@ -302,7 +302,7 @@ static void test_describe(void **state)
 {
     (void)state;
     struct {
-        ltl__query_value v;
+        ltl__value v;
         const char *want;
     } cases[] = {
         {num("0"), "0"},
@@ -323,21 +323,21 @@ static void test_describe(void **state)
     for (size_t i = 0; i < LTL__ARRAY_LEN(cases); i++) {
         key_of(&k, &cases[i].v);
         text.len = 0;
-        assert_int_equal(ltl__query_key_describe(&text, k.data, k.len), LTL_OK);
+        assert_int_equal(ltl__key_describe(&text, k.data, k.len), LTL_OK);
         if (strcmp(text.data, cases[i].want) != 0)
             fail_msg("describe: got %s, want %s", text.data, cases[i].want);
     }
     char long_s[150];
     memset(long_s, 'q', sizeof(long_s));
-    ltl__query_value v = str(long_s, sizeof(long_s));
+    ltl__value v = str(long_s, sizeof(long_s));
     key_of(&k, &v);
     text.len = 0;
-    assert_int_equal(ltl__query_key_describe(&text, k.data, k.len), LTL_OK);
+    assert_int_equal(ltl__key_describe(&text, k.data, k.len), LTL_OK);
     assert_non_null(strstr(text.data, "longer string, hash "));
     v = num("12345678901234567890123456789012345678901234567890");
     key_of(&k, &v);
     text.len = 0;
-    assert_int_equal(ltl__query_key_describe(&text, k.data, k.len), LTL_OK);
+    assert_int_equal(ltl__key_describe(&text, k.data, k.len), LTL_OK);
     assert_non_null(strstr(text.data, "1.23456789012345678901234567890123456789e+49 (first 40"));
     /* not keys */
     static const struct {
@@ -350,7 +350,7 @@ static void test_describe(void **state)
     for (size_t i = 0; i < LTL__ARRAY_LEN(bad); i++) {
         ltl__err_begin();
         text.len = 0;
-        assert_int_equal(ltl__query_key_describe(&text, bad[i].bytes, bad[i].len), LTL_EPARSE);
+        assert_int_equal(ltl__key_describe(&text, bad[i].bytes, bad[i].len), LTL_EPARSE);
         assert_non_null(strstr(ltl__err_current(), "not a query value key"));
     }
     ltl__buf_free(&k);
@@ -362,18 +362,18 @@ static void test_encode_from_json(void **state)
     (void)state;
     ltl__buf a = {0}, b = {0};
     /* an escaped string and its plain form share a key */
-    assert_int_equal(ltl__query_value_encode(&a, LTL_JSON_STRING, "\"h\\u00e9\\n\"", 11), LTL_OK);
-    assert_int_equal(ltl__query_value_encode(&b, LTL_JSON_STRING, "\"h\xc3\xa9\n\"", 6), LTL_OK);
+    assert_int_equal(ltl__value_encode(&a, LTL_JSON_STRING, "\"h\\u00e9\\n\"", 11), LTL_OK);
+    assert_int_equal(ltl__value_encode(&b, LTL_JSON_STRING, "\"h\xc3\xa9\n\"", 6), LTL_OK);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
     a.len = b.len = 0;
-    assert_int_equal(ltl__query_value_encode(&a, LTL_JSON_NUMBER, "1.50", 4), LTL_OK);
-    assert_int_equal(ltl__query_value_encode(&b, LTL_JSON_NUMBER, "15e-1", 5), LTL_OK);
+    assert_int_equal(ltl__value_encode(&a, LTL_JSON_NUMBER, "1.50", 4), LTL_OK);
+    assert_int_equal(ltl__value_encode(&b, LTL_JSON_NUMBER, "15e-1", 5), LTL_OK);
     assert_int_equal(a.len, b.len);
     assert_memory_equal(a.data, b.data, a.len);
-    assert_int_equal(ltl__query_value_encode(&a, LTL_JSON_OBJECT, "{}", 2), LTL_EINVAL);
-    assert_int_equal(ltl__query_value_encode(&a, LTL_JSON_NUMBER, "x", 1), LTL_EINVAL);
-    assert_int_equal(ltl__query_value_encode(&a, LTL_JSON_TRUE, "true", 4), LTL_OK);
+    assert_int_equal(ltl__value_encode(&a, LTL_JSON_OBJECT, "{}", 2), LTL_EINVAL);
+    assert_int_equal(ltl__value_encode(&a, LTL_JSON_NUMBER, "x", 1), LTL_EINVAL);
+    assert_int_equal(ltl__value_encode(&a, LTL_JSON_TRUE, "true", 4), LTL_OK);
     ltl__buf_free(&a);
     ltl__buf_free(&b);
 }
@@ -385,7 +385,7 @@ static void test_encode_out_of_memory(void **state)
     for (long n = 1;; n++) {
         ltl__buf out = {0};
         tu_alloc_install(n, false);
-        int rc = ltl__query_value_encode(&out, LTL_JSON_STRING, text, strlen(text));
+        int rc = ltl__value_encode(&out, LTL_JSON_STRING, text, strlen(text));
         ltl__buf_free(&out);
         long live = tu_alloc_live();
         tu_alloc_uninstall();
@@ -449,7 +449,7 @@ static void random_number(char *buf, size_t cap)
 
 struct rvalue {
     char text[200];
-    ltl__query_value v;
+    ltl__value v;
 };
 
 static void random_value(struct rvalue *r)
@@ -488,19 +488,19 @@ static void test_key_order_matches_compare(void **state)
             b.v = num(b.text);
         else if (b.v.type == LTL_JSON_STRING)
             b.v.text = b.text;
-        int c = ltl__query_value_compare(&a.v, &b.v);
-        assert_int_equal(c, -ltl__query_value_compare(&b.v, &a.v));
+        int c = ltl__value_compare(&a.v, &b.v);
+        assert_int_equal(c, -ltl__value_compare(&b.v, &a.v));
         key_of(&ka, &a.v);
         key_of(&kb, &b.v);
-        bool lossy = ltl__query_key_lossy(ka.data, ka.len) || ltl__query_key_lossy(kb.data, kb.len);
+        bool lossy = ltl__key_lossy(ka.data, ka.len) || ltl__key_lossy(kb.data, kb.len);
         if (!lossy) {
             exact_pairs++;
             if (bytes_compare(ka.data, ka.len, kb.data, kb.len) != c)
                 fail_msg("pair %d: compare %d but keys differ in order", i, c);
         } else {
             lossy_pairs++;
-            size_t oa = ltl__query_key_order_len(ka.data, ka.len);
-            size_t ob = ltl__query_key_order_len(kb.data, kb.len);
+            size_t oa = ltl__key_order_len(ka.data, ka.len);
+            size_t ob = ltl__key_order_len(kb.data, kb.len);
             int k = bytes_compare(ka.data, oa, kb.data, ob);
             if ((c < 0 && k > 0) || (c > 0 && k < 0))
                 fail_msg("pair %d: compare %d, key groups ordered %d", i, c, k);
@@ -510,7 +510,7 @@ static void test_key_order_matches_compare(void **state)
             assert_memory_equal(ka.data, kb.data, ka.len);
         }
         text.len = 0;
-        assert_int_equal(ltl__query_key_describe(&text, ka.data, ka.len), LTL_OK);
+        assert_int_equal(ltl__key_describe(&text, ka.data, ka.len), LTL_OK);
     }
     assert_true(exact_pairs > 100000 && lossy_pairs > 1000);
     ltl__buf_free(&ka);
@@ -545,9 +545,9 @@ static void test_compare_against_arithmetic(void **state)
                 t[k][at++] = tmp[--n];
             t[k][at] = '\0';
         }
-        ltl__query_value va = num(ta), vb = num(tb);
+        ltl__value va = num(ta), vb = num(tb);
         int want = a < b ? -1 : a > b;
-        if (ltl__query_value_compare(&va, &vb) != want)
+        if (ltl__value_compare(&va, &vb) != want)
             fail_msg("%s vs %s", ta, tb);
         key_of(&ka, &va);
         key_of(&kb, &vb);
@@ -562,9 +562,9 @@ static void test_compare_against_arithmetic(void **state)
         if (below(4) == 0)
             memcpy(tb, ta, sizeof(ta));
         double da = strtod(ta, NULL), db = strtod(tb, NULL);
-        ltl__query_value va = num(ta), vb = num(tb);
+        ltl__value va = num(ta), vb = num(tb);
         int want = da < db ? -1 : da > db;
-        if (ltl__query_value_compare(&va, &vb) != want)
+        if (ltl__value_compare(&va, &vb) != want)
             fail_msg("%s vs %s", ta, tb);
     }
     ltl__buf_free(&ka);

@@ -1,14 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * value.c — the query language's typed values: exact decimal numbers read
- * from JSON number text (no double rounding: 2^64+1 and 2^64 differ, 1 and
- * 1.0 and 10e-1 are equal), the total order the evaluator compares with,
- * and the order-preserving byte keys the index stores, built from the same
- * normalized form so that memcmp of keys and the evaluator agree. The key
- * layout is described in query.h and docs/QUERY.md.
+ * value.c — typed JSON scalars: exact decimal numbers read from JSON number
+ * text (no double rounding: 2^64+1 and 2^64 differ, 1 and 1.0 and 10e-1 are
+ * equal), their total order, and the order-preserving byte keys the index
+ * stores, built from the same normalized form so that memcmp of keys and the
+ * query language's comparisons agree. The key layout is described in json.h
+ * and docs/QUERY.md. It lives below both the index and the query language,
+ * which share it.
  */
-#include "query/query.h"
-
 #include "json/json.h"
 
 /* ---- exact decimals ---------------------------------------------------------------------- */
@@ -20,14 +19,14 @@ static bool is_digit(char c)
 
 static int64_t clamp_exp(int64_t e)
 {
-    if (e > LTL__QUERY_EXP_MAX)
-        return LTL__QUERY_EXP_MAX;
-    if (e < -LTL__QUERY_EXP_MAX)
-        return -LTL__QUERY_EXP_MAX;
+    if (e > LTL__VALUE_EXP_MAX)
+        return LTL__VALUE_EXP_MAX;
+    if (e < -LTL__VALUE_EXP_MAX)
+        return -LTL__VALUE_EXP_MAX;
     return e;
 }
 
-int ltl__query_num_parse(ltl__query_num *out, const char *text, size_t len)
+int ltl__num_parse(ltl__num *out, const char *text, size_t len)
 {
     const char *p = text, *end = text + len;
     int sign = 1;
@@ -63,7 +62,7 @@ int ltl__query_num_parse(ltl__query_num *out, const char *text, size_t len)
         while (p < end && is_digit(*p)) {
             /* saturate: an exponent beyond 10^18 counts as 10^18 (docs/QUERY.md) */
             int d = *p++ - '0';
-            x = x > (LTL__QUERY_EXP_MAX - d) / 10 ? LTL__QUERY_EXP_MAX : x * 10 + d;
+            x = x > (LTL__VALUE_EXP_MAX - d) / 10 ? LTL__VALUE_EXP_MAX : x * 10 + d;
         }
         if (xneg)
             x = -x;
@@ -88,7 +87,7 @@ int ltl__query_num_parse(ltl__query_num *out, const char *text, size_t len)
                 break;
             }
     if (!first) {
-        *out = (ltl__query_num){0};
+        *out = (ltl__num){0};
         out->digits = out->end = text;
         return LTL_OK;
     }
@@ -99,7 +98,7 @@ int ltl__query_num_parse(ltl__query_num *out, const char *text, size_t len)
     size_t n = (size_t)(last + 1 - first);
     if (frac_start && first < frac_start && last >= frac_start)
         n--; /* the point lies between */
-    *out = (ltl__query_num){
+    *out = (ltl__num){
         .sign = sign, .exp = clamp_exp(e + x), .digits = first, .end = last + 1, .ndigits = n};
     return LTL_OK;
 }
@@ -112,7 +111,7 @@ static int next_digit(const char **p)
     return *(*p)++ - '0';
 }
 
-static int num_compare(const ltl__query_num *a, const ltl__query_num *b)
+static int num_compare(const ltl__num *a, const ltl__num *b)
 {
     if (a->sign != b->sign)
         return a->sign < b->sign ? -1 : 1;
@@ -137,13 +136,12 @@ static int num_compare(const ltl__query_num *a, const ltl__query_num *b)
 
 /* ---- values ------------------------------------------------------------------------------- */
 
-int ltl__query_value_from_json(ltl__query_value *out, int type, const char *text, size_t len,
-                               ltl__buf *scratch)
+int ltl__value_from_json(ltl__value *out, int type, const char *text, size_t len, ltl__buf *scratch)
 {
-    *out = (ltl__query_value){.type = type, .text = text, .len = len};
+    *out = (ltl__value){.type = type, .text = text, .len = len};
     switch (type) {
     case LTL_JSON_NUMBER:
-        return ltl__query_num_parse(&out->num, text, len) ? LTL_EINVAL : LTL_OK;
+        return ltl__num_parse(&out->num, text, len) ? LTL_EINVAL : LTL_OK;
     case LTL_JSON_STRING: {
         if (len < 2 || text[0] != '"' || text[len - 1] != '"')
             return LTL_EINVAL;
@@ -190,7 +188,7 @@ static int type_rank(int type)
     }
 }
 
-int ltl__query_value_compare(const ltl__query_value *a, const ltl__query_value *b)
+int ltl__value_compare(const ltl__value *a, const ltl__value *b)
 {
     int ra = type_rank(a->type), rb = type_rank(b->type);
     if (ra != rb)
@@ -208,32 +206,6 @@ int ltl__query_value_compare(const ltl__query_value *a, const ltl__query_value *
 }
 
 /* Values of one class compare; false and true are one class (booleans). */
-static int type_class(int type)
-{
-    return type == LTL_JSON_TRUE ? LTL_JSON_FALSE : type;
-}
-
-bool ltl__query_holds(int op, const ltl__query_value *x, const ltl__query_value *v)
-{
-    if (type_class(x->type) != type_class(v->type))
-        return false;
-    int c = ltl__query_value_compare(x, v);
-    switch (op) {
-    case LTL__QUERY_EQ:
-        return c == 0;
-    case LTL__QUERY_LT:
-        return c < 0;
-    case LTL__QUERY_LE:
-        return c <= 0;
-    case LTL__QUERY_GT:
-        return c > 0;
-    case LTL__QUERY_GE:
-        return c >= 0;
-    default:
-        return false;
-    }
-}
-
 /* ---- keys --------------------------------------------------------------------------------- */
 
 enum {
@@ -246,7 +218,7 @@ enum {
     TAG_NULL = 0x40,
 };
 
-uint64_t ltl__query_hash(const void *data, size_t len)
+uint64_t ltl__hash64(const void *data, size_t len)
 {
     const unsigned char *s = data;
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a 64: part of the index format, never change */
@@ -284,7 +256,7 @@ static size_t put_exp(unsigned char *d, int64_t e)
     return (size_t)k + 1;
 }
 
-static size_t put_number(unsigned char *d, const ltl__query_num *num)
+static size_t put_number(unsigned char *d, const ltl__num *num)
 {
     if (num->sign == 0) {
         d[0] = TAG_ZERO;
@@ -292,8 +264,8 @@ static size_t put_number(unsigned char *d, const ltl__query_num *num)
     }
     d[0] = num->sign > 0 ? TAG_POS : TAG_NEG;
     size_t at = 1 + put_exp(d + 1, num->exp);
-    bool lossy = num->ndigits > LTL__QUERY_KEY_DIGITS;
-    size_t n = lossy ? LTL__QUERY_KEY_DIGITS : num->ndigits;
+    bool lossy = num->ndigits > LTL__KEY_DIGITS;
+    size_t n = lossy ? LTL__KEY_DIGITS : num->ndigits;
     const char *p = num->digits;
     for (size_t i = 0; i < n; i += 2) {
         int hi = next_digit(&p), lo = i + 1 < n ? next_digit(&p) : 0;
@@ -309,9 +281,9 @@ static size_t put_number(unsigned char *d, const ltl__query_num *num)
     return at;
 }
 
-int ltl__query_value_key(ltl__buf *out, const ltl__query_value *v)
+int ltl__value_key(ltl__buf *out, const ltl__value *v)
 {
-    int rc = ltl__buf_reserve(out, LTL__QUERY_KEY_MAX);
+    int rc = ltl__buf_reserve(out, LTL__KEY_MAX);
     if (rc)
         return rc;
     unsigned char *d = (unsigned char *)out->data + out->len;
@@ -322,8 +294,8 @@ int ltl__query_value_key(ltl__buf *out, const ltl__query_value *v)
         break;
     case LTL_JSON_STRING: {
         d[at++] = TAG_STRING;
-        bool lossy = v->len > LTL__QUERY_KEY_PREFIX;
-        size_t n = lossy ? LTL__QUERY_KEY_PREFIX : v->len;
+        bool lossy = v->len > LTL__KEY_PREFIX;
+        size_t n = lossy ? LTL__KEY_PREFIX : v->len;
         for (size_t i = 0; i < n; i++) {
             unsigned char c = (unsigned char)v->text[i];
             d[at++] = c;
@@ -333,7 +305,7 @@ int ltl__query_value_key(ltl__buf *out, const ltl__query_value *v)
         d[at++] = 0x00;
         d[at++] = lossy ? 0x02 : 0x01;
         if (lossy) {
-            uint64_t h = ltl__query_hash(v->text, v->len);
+            uint64_t h = ltl__hash64(v->text, v->len);
             for (int i = 7; i >= 0; i--)
                 d[at++] = (unsigned char)(h >> (8 * i));
         }
@@ -353,18 +325,18 @@ int ltl__query_value_key(ltl__buf *out, const ltl__query_value *v)
     return LTL_OK;
 }
 
-int ltl__query_value_encode(ltl__buf *out, int type, const char *text, size_t len)
+int ltl__value_encode(ltl__buf *out, int type, const char *text, size_t len)
 {
     ltl__buf scratch = {0};
-    ltl__query_value v;
-    int rc = ltl__query_value_from_json(&v, type, text, len, &scratch);
+    ltl__value v;
+    int rc = ltl__value_from_json(&v, type, text, len, &scratch);
     if (rc == LTL_OK)
-        rc = ltl__query_value_key(out, &v);
+        rc = ltl__value_key(out, &v);
     ltl__buf_free(&scratch);
     return rc;
 }
 
-bool ltl__query_key_lossy(const void *key, size_t len)
+bool ltl__key_lossy(const void *key, size_t len)
 {
     const unsigned char *k = key;
     if (len < 2)
@@ -381,10 +353,10 @@ bool ltl__query_key_lossy(const void *key, size_t len)
     }
 }
 
-size_t ltl__query_key_order_len(const void *key, size_t len)
+size_t ltl__key_order_len(const void *key, size_t len)
 {
     const unsigned char *k = key;
-    if (len > 0 && k[0] == TAG_STRING && ltl__query_key_lossy(key, len))
+    if (len > 0 && k[0] == TAG_STRING && ltl__key_lossy(key, len))
         return len - 8;
     return len;
 }
@@ -431,7 +403,7 @@ static int describe_number(ltl__buf *out, const unsigned char *k, size_t len)
     int rc = get_exp(&exp, k, len, &at, neg);
     if (rc)
         return rc;
-    char digits[LTL__QUERY_KEY_DIGITS + 2];
+    char digits[LTL__KEY_DIGITS + 2];
     size_t n = 0;
     bool lossy = false, ended = false;
     while (at < len && !ended) {
@@ -441,7 +413,7 @@ static int describe_number(ltl__buf *out, const unsigned char *k, size_t len)
             lossy = true;
             break;
         }
-        if (b > 199 || n + 2 > LTL__QUERY_KEY_DIGITS)
+        if (b > 199 || n + 2 > LTL__KEY_DIGITS)
             return bad_key("bad digits");
         unsigned pair = b / 2;
         digits[n++] = (char)('0' + pair / 10);
@@ -465,11 +437,11 @@ static int describe_number(ltl__buf *out, const unsigned char *k, size_t len)
         rc = ltl__buf_appendf(out, "%c%s%.*se%+lld", digits[0], n > 1 ? "." : "", (int)(n - 1),
                               digits + 1, (long long)(exp - 1));
     if (rc == LTL_OK && lossy)
-        rc = ltl__buf_appendf(out, " (first %d digits of a longer number)", LTL__QUERY_KEY_DIGITS);
+        rc = ltl__buf_appendf(out, " (first %d digits of a longer number)", LTL__KEY_DIGITS);
     return rc;
 }
 
-int ltl__query_key_describe(ltl__buf *out, const void *key, size_t len)
+int ltl__key_describe(ltl__buf *out, const void *key, size_t len)
 {
     const unsigned char *k = key;
     if (len == 0)
@@ -536,7 +508,7 @@ int ltl__query_key_describe(ltl__buf *out, const void *key, size_t len)
         for (size_t i = 0; i < 8; i++)
             h = (h << 8) | k[at - 8 + i];
         rc = ltl__buf_appendf(out, " (first %d bytes of a longer string, hash %016llx)",
-                              LTL__QUERY_KEY_PREFIX, (unsigned long long)h);
+                              LTL__KEY_PREFIX, (unsigned long long)h);
     }
 out:
     ltl__buf_free(&text);
